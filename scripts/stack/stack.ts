@@ -1,0 +1,128 @@
+/**
+ * The local stack, assembled: a database (embedded PGlite, or the Postgres at
+ * SUPABASE_DB_URL), bootstrapped and migrated with the real Supabase CLI, and the edge
+ * functions on real Deno behind a gateway that checks keys as Supabase does.
+ *
+ * `npm start` runs one on config.toml's ports; the tests run their own on free ports.
+ */
+import { readProjectConfig } from './config.ts'
+import { type EmbeddedDb, startEmbeddedDb } from './embedded-db.ts'
+import { type FunctionsServer, startFunctionsServer } from './functions-server.ts'
+import { resolveKeys } from './keys.ts'
+import { DEFAULT_DATA_DIR } from './paths.ts'
+import { isPortTaken } from './ports.ts'
+import { prepareDatabase } from './prepare.ts'
+
+/** How to start a stack; every field has a default from config.toml and the environment. */
+export interface StackOptions {
+  /** Use this Postgres instead of the embedded one (default: SUPABASE_DB_URL). */
+  dbUrl?: string
+  /** Where the embedded database keeps its files (default: .matchbox/db). */
+  dataDir?: string
+  /** Embedded database port (default: config.toml `[db] port`). */
+  dbPort?: number
+  /** Functions port (default: config.toml `[api] port`). */
+  apiPort?: number
+  /** Where progress and function logs go (default: console). */
+  log?: (line: string) => void
+}
+
+/** A running stack: what `npm run status` prints, and a way to stop it. */
+export interface Stack {
+  apiUrl: string
+  dbUrl: string
+  anonKey: string
+  serviceRoleKey: string
+  /** Whether the database is the embedded one (false when SUPABASE_DB_URL is used). */
+  embedded: boolean
+  stop(): Promise<void>
+}
+
+/** A refusal worth one line to the user, not a stack trace. */
+export class StackError extends Error {
+  override name = 'StackError'
+}
+
+/** Starts the database, applies the migrations, and serves the functions. */
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const config = readProjectConfig()
+  const log = options.log ?? ((line: string) => console.log(line))
+  const apiPort = options.apiPort ?? config.apiPort
+  const externalUrl = options.dbUrl ?? (process.env.SUPABASE_DB_URL || undefined)
+  const keys = await resolveKeys()
+
+  await assertPortFree(apiPort, 'API', '[api] port')
+  let embedded: EmbeddedDb | undefined
+  let functions: FunctionsServer | undefined
+  try {
+    let dbUrl: string
+    if (externalUrl) {
+      dbUrl = externalUrl
+    } else {
+      const dbPort = options.dbPort ?? config.dbPort
+      await assertPortFree(dbPort, 'database', '[db] port')
+      embedded = await startEmbeddedDb({
+        dataDir: options.dataDir ?? DEFAULT_DATA_DIR,
+        port: dbPort,
+      })
+      dbUrl = embedded.url
+    }
+    log(`database ready at ${redact(dbUrl)}${embedded ? ' (embedded PGlite + pgvector)' : ''}`)
+    const push = await prepareDatabase(dbUrl)
+    log(summarizePush(push.stdout + push.stderr))
+
+    const apiUrl = `http://127.0.0.1:${apiPort}`
+    functions = await startFunctionsServer({
+      port: apiPort,
+      functions: config.functions,
+      jwtSecret: keys.jwtSecret,
+      log,
+      env: {
+        SUPABASE_URL: apiUrl,
+        SUPABASE_ANON_KEY: keys.anonKey,
+        SUPABASE_SERVICE_ROLE_KEY: keys.serviceRoleKey,
+        SUPABASE_DB_URL: dbUrl,
+      },
+    })
+    const running = functions
+    const db = embedded
+    let stopped: Promise<void> | undefined
+    return {
+      apiUrl,
+      dbUrl,
+      anonKey: keys.anonKey,
+      serviceRoleKey: keys.serviceRoleKey,
+      embedded: Boolean(embedded),
+      stop() {
+        stopped ??= (async () => {
+          await running.stop()
+          await db?.stop()
+        })()
+        return stopped
+      },
+    }
+  } catch (error) {
+    await functions?.stop()
+    await embedded?.stop()
+    throw error
+  }
+}
+
+async function assertPortFree(port: number, what: string, setting: string): Promise<void> {
+  if (await isPortTaken(port)) {
+    throw new StackError(
+      `port ${port} (${what}) is already in use: stop whatever holds it (another \`npm start\` or \`supabase start\`?) or change ${setting} in supabase/config.toml`,
+    )
+  }
+}
+
+function summarizePush(output: string): string {
+  const applied = output.match(/Applying migration \S+/g) ?? []
+  if (applied.length === 0) return 'migrations: database is up to date'
+  return `migrations: ${applied.map((line) => line.replace('Applying migration ', '')).join(', ')} applied`
+}
+
+/** A database URL with its password hidden, for logs. */
+export function redact(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@')
+}

@@ -1,0 +1,24 @@
+/**
+ * Matchbox: vector similarity search on Supabase, from TypeScript.
+ *
+ * @example
+ * import { createItemsClient } from 'matchbox'
+ * const items = createItemsClient({ url, key })
+ * const { data, error } = await items.matchItems([3, 1, 2], 4)
+ */
+export { createItemsClient, ItemsClient } from './client.ts'
+export type { FunctionsInvoker, ItemsClientOptions, ItemsClientSource } from './client.ts'
+export {
+  MatchboxError,
+  MatchboxFetchError,
+  MatchboxHttpError,
+  MatchboxValidationError,
+} from './errors.ts'
+export type * from './types.ts'
+export {
+  DEFAULT_MATCH_COUNT,
+  MAX_BODY_BYTES,
+  MAX_INSERT_BATCH,
+  MAX_MATCH_COUNT,
+} from '../supabase/functions/_shared/contract.ts'
+export type { Database } from './database.types.ts'

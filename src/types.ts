@@ -1,0 +1,19 @@
+/** Public types of the SDK, inferred from the contract the functions validate with. */
+import type { MatchboxError } from './errors.ts'
+
+export type {
+  InsertItemsRequest,
+  InsertItemsResponse,
+  Match,
+  MatchItemsRequest,
+  MatchItemsResponse,
+} from '../supabase/functions/_shared/contract.ts'
+
+/** What every SDK call resolves to, as in supabase-js: data or an error, never both. */
+export type MatchboxResult<T> = { data: T; error: null } | { data: null; error: MatchboxError }
+
+/** Options of one call. */
+export interface CallOptions {
+  /** Aborts the request. */
+  signal?: AbortSignal
+}

@@ -1,0 +1,136 @@
+/**
+ * The functions' database access: one connection pool per process, and one transaction per
+ * request that runs as the caller's role with its claims set, so that the migrations'
+ * grants and row-level security decide what the request may do.
+ */
+import postgres from 'postgres'
+import type { Caller } from './auth.ts'
+import { HttpError } from './http.ts'
+
+/** A transaction as the caller: what `asCaller`'s work receives. */
+export type Transaction = postgres.TransactionSql
+
+let pool: postgres.Sql | undefined
+
+/** The process's pool, opened on first use from `SUPABASE_DB_URL`, as Supabase provides it. */
+export function database(): postgres.Sql {
+  if (pool) return pool
+  const url = Deno.env.get('SUPABASE_DB_URL')
+  if (!url) throw new Error('SUPABASE_DB_URL is not set')
+  pool = postgres(url, {
+    max: Number(Deno.env.get('MATCHBOX_DB_POOL_SIZE') ?? 10),
+    idle_timeout: 60,
+    connect_timeout: 5,
+    // Postgres notices (e.g. from the bootstrap's `if not exists`) are not errors.
+    onnotice: () => {},
+    connection: { application_name: 'matchbox-functions' },
+  })
+  return pool
+}
+
+/**
+ * Runs `work` in a transaction as the caller's role, with `request.jwt.claims` set as
+ * PostgREST sets it (so `auth.uid()`, `auth.role()` and `auth.jwt()` work in policies), and
+ * translates the database's refusals into HTTP errors.
+ */
+export async function asCaller<T>(
+  caller: Caller,
+  work: (tx: Transaction) => Promise<T>,
+): Promise<T> {
+  try {
+    return (await database().begin(async (tx) => {
+      await tx`select set_config('role', ${caller.role}, true),
+        set_config('request.jwt.claims', ${JSON.stringify(caller.claims)}, true)`
+      return await work(tx)
+    })) as T
+  } catch (error) {
+    throw translateDatabaseError(error)
+  }
+}
+
+const dimensionsCache = new Map<string, Promise<number>>()
+
+/**
+ * The dimension count of a vector column, read from the catalog once per process: the
+ * database, not the TypeScript, says how long an embedding must be.
+ */
+export function vectorDimensions(table: string, column: string): Promise<number> {
+  const key = `${table}.${column}`
+  let dimensions = dimensionsCache.get(key)
+  if (!dimensions) {
+    dimensions = readDimensions(table, column)
+    // A failed read (database down) must not be cached.
+    dimensions.catch(() => dimensionsCache.delete(key))
+    dimensionsCache.set(key, dimensions)
+  }
+  return dimensions
+}
+
+async function readDimensions(table: string, column: string): Promise<number> {
+  try {
+    const [row] = await database()`
+      select a.atttypmod as dimensions
+      from pg_catalog.pg_attribute a
+      where a.attrelid = to_regclass(${table}) and a.attname = ${column} and not a.attisdropped`
+    if (!row || row.dimensions < 1)
+      throw new Error(`${table}.${column} is not a vector column with dimensions`)
+    return row.dimensions as number
+  } catch (error) {
+    throw translateDatabaseError(error)
+  }
+}
+
+/** Builds pgvector's text form of a vector, `[1,2,3]`, for a bound parameter. */
+export function vectorLiteral(values: readonly number[]): string {
+  return `[${values.join(',')}]`
+}
+
+/** Reads pgvector's text form back into numbers (it is a JSON array). */
+export function parseVector(text: string): number[] {
+  return JSON.parse(text) as number[]
+}
+
+const DIMENSION_ERROR = /^expected \d+ dimensions, not \d+$/
+
+/** The HTTP error a database failure stands for; unknown failures pass through to a 500. */
+export function translateDatabaseError(error: unknown): unknown {
+  if (error instanceof HttpError) return error
+  const code = (error as { code?: unknown } | null)?.code
+  const message = error instanceof Error ? error.message : ''
+  if (code === '42501') return new HttpError(403, 'forbidden', message || 'permission denied')
+  if (code === '22000' && DIMENSION_ERROR.test(message)) {
+    return new HttpError(400, 'dimension_mismatch', message)
+  }
+  if (code === '57014')
+    return new HttpError(504, 'timeout', 'the query ran past its time limit and was cancelled')
+  if (isConnectionFailure(code)) {
+    console.error('database unavailable:', error)
+    return new HttpError(
+      503,
+      'database_unavailable',
+      'the database is unavailable: try again shortly',
+    )
+  }
+  return error
+}
+
+const CONNECTION_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'CONNECT_TIMEOUT',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+  '08000',
+  '08003',
+  '08006',
+])
+
+function isConnectionFailure(code: unknown): boolean {
+  return typeof code === 'string' && CONNECTION_ERRORS.has(code)
+}

@@ -1,0 +1,160 @@
+/**
+ * The request pipeline every function runs, in one order: CORS preflight, method, content
+ * type, body size, JSON, validation, caller, work, then one catch that logs and answers a
+ * generic 500. Functions supply only the schema and the work.
+ */
+import type { z } from 'zod'
+import { describeIssue, type ErrorCode, MAX_BODY_BYTES } from './contract.ts'
+import { type Caller, callerFromRequest } from './auth.ts'
+
+/** Headers that let browsers call the functions from any origin, as Supabase's guides do. */
+export const CORS_HEADERS: Readonly<Record<string, string>> = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-headers': 'authorization, x-client-info, apikey, content-type',
+  'access-control-allow-methods': 'POST, OPTIONS',
+  'access-control-max-age': '86400',
+}
+
+/** A failure that has a status and code of its own; anything else answers 500. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: ErrorCode,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message)
+    this.name = 'HttpError'
+  }
+}
+
+/** A JSON answer with the CORS headers. */
+export function jsonResponse(
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { ...CORS_HEADERS, 'content-type': 'application/json', ...headers },
+  })
+}
+
+/** The `{"error":{"code","message"}}` answer every failure gets. */
+export function errorResponse(
+  status: number,
+  code: ErrorCode,
+  message: string,
+  headers: Record<string, string> = {},
+): Response {
+  return jsonResponse(status, { error: { code, message } }, headers)
+}
+
+/** What a function declares: the body it takes and the work it does with it. */
+export interface Endpoint<S extends z.ZodType, R> {
+  /** Validates the body; its output is what `handle` receives. */
+  schema: S
+  /** The status of a successful answer. */
+  status: number
+  /** The work, run only for a valid body from a known caller. */
+  handle(input: z.output<S>, caller: Caller): Promise<R>
+}
+
+/**
+ * Turns an endpoint into a `fetch` handler that takes `POST` with a JSON body.
+ *
+ * @example
+ * export default { fetch: postEndpoint({ schema, status: 200, handle: (input) => work(input) }) }
+ */
+export function postEndpoint<S extends z.ZodType, R>(
+  endpoint: Endpoint<S, R>,
+): (request: Request) => Promise<Response> {
+  return async (request) => {
+    if (request.method === 'OPTIONS')
+      return new Response(null, { status: 204, headers: CORS_HEADERS })
+    try {
+      if (request.method !== 'POST') {
+        throw new HttpError(
+          405,
+          'method_not_allowed',
+          `method ${request.method} is not allowed: use POST`,
+          {
+            allow: 'POST, OPTIONS',
+          },
+        )
+      }
+      const body = await readJson(request)
+      const parsed = endpoint.schema.safeParse(body)
+      if (!parsed.success) throw new HttpError(400, 'invalid_request', describeIssue(parsed.error))
+      const caller = callerFromRequest(request)
+      return jsonResponse(endpoint.status, await endpoint.handle(parsed.data, caller))
+    } catch (error) {
+      return answerError(error)
+    }
+  }
+}
+
+/** The answer for a thrown error: its own for an `HttpError`, a generic 500 otherwise. */
+export function answerError(error: unknown): Response {
+  if (error instanceof HttpError) {
+    return errorResponse(error.status, error.code, error.message, error.headers)
+  }
+  // The cause stays in the server's log; the caller learns nothing of the internals.
+  console.error('unhandled error:', error)
+  return errorResponse(500, 'internal_error', 'internal server error')
+}
+
+/** Reads a JSON body of at most `MAX_BODY_BYTES`, without buffering more than that. */
+export async function readJson(request: Request, maxBytes = MAX_BODY_BYTES): Promise<unknown> {
+  const type = request.headers.get('content-type') ?? ''
+  if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type)) {
+    throw new HttpError(
+      415,
+      'unsupported_media_type',
+      `content-type must be application/json${type ? `, not ${type}` : ''}`,
+    )
+  }
+  const declared = Number(request.headers.get('content-length') ?? 0)
+  if (declared > maxBytes) throw tooLarge(maxBytes)
+  const text = await readText(request, maxBytes)
+  if (text.trim() === '')
+    throw new HttpError(400, 'invalid_json', 'request body is empty: send a JSON object')
+  try {
+    return JSON.parse(text)
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error)
+    throw new HttpError(400, 'invalid_json', `request body is not valid JSON: ${detail}`)
+  }
+}
+
+async function readText(request: Request, maxBytes: number): Promise<string> {
+  if (!request.body) return ''
+  const reader = request.body.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > maxBytes) {
+      await reader.cancel()
+      throw tooLarge(maxBytes)
+    }
+    chunks.push(value)
+  }
+  const bytes = new Uint8Array(size)
+  let offset = 0
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset)
+    offset += chunk.byteLength
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes)
+  } catch {
+    throw new HttpError(400, 'invalid_json', 'request body is not valid UTF-8')
+  }
+}
+
+function tooLarge(maxBytes: number): HttpError {
+  return new HttpError(413, 'payload_too_large', `request body is larger than ${maxBytes} bytes`)
+}
