@@ -1,0 +1,35 @@
+/**
+ * Starts one local stack for the whole run, on free ports with a throwaway embedded
+ * database (or SUPABASE_DB_URL's Postgres), and hands its URLs and keys to the tests.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import type { TestProject } from 'vitest/node'
+import { freePort } from '../../scripts/stack/ports.ts'
+import { startStack } from '../../scripts/stack/stack.ts'
+import type { StackInfo } from './stack-info.ts'
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'matchbox-test-'))
+  const logs: string[] = []
+  const stack = await startStack({
+    dataDir,
+    apiPort: await freePort(),
+    dbPort: await freePort(),
+    log: (line) => logs.push(line),
+  })
+  const info: StackInfo = {
+    apiUrl: stack.apiUrl,
+    dbUrl: stack.dbUrl,
+    anonKey: stack.anonKey,
+    serviceRoleKey: stack.serviceRoleKey,
+    embedded: stack.embedded,
+  }
+  project.provide('stack', info)
+  return async () => {
+    await stack.stop()
+    rmSync(dataDir, { recursive: true, force: true })
+    if (process.env.MATCHBOX_TEST_LOGS) console.log(logs.join('\n'))
+  }
+}

@@ -1,0 +1,14 @@
+/** What the global setup tells the tests about the stack it started. */
+export interface StackInfo {
+  apiUrl: string
+  dbUrl: string
+  anonKey: string
+  serviceRoleKey: string
+  embedded: boolean
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    stack: StackInfo
+  }
+}

@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest'
+import { createGateway, type RoutedFunction } from '../../scripts/stack/gateway/router.ts'
+import { LOCAL_ANON_KEY, LOCAL_JWT_SECRET } from '../../scripts/stack/keys.ts'
+import { badTokens } from '../support/tokens.ts'
+
+// A function that reports what reached it, so the tests see the gateway's routing.
+const echo = (name: string, verifyJwt: boolean): RoutedFunction => ({
+  name,
+  verifyJwt,
+  fetch: (request) => {
+    const url = new URL(request.url)
+    return Response.json({ path: url.pathname, search: url.search, method: request.method })
+  },
+})
+
+const gateway = createGateway({
+  functions: [echo('guarded', true), echo('open', false)],
+  jwtSecret: LOCAL_JWT_SECRET,
+})
+const call = (path: string, init: RequestInit = {}) =>
+  gateway(new Request(`http://gateway${path}`, init))
+
+describe('gateway', () => {
+  it('passes a request with a valid key to the function, under the function name', async () => {
+    const response = await call('/functions/v1/guarded/sub/path?x=1', {
+      headers: { authorization: `Bearer ${LOCAL_ANON_KEY}` },
+    })
+    expect(response.status).toBe(200)
+    expect(await response.json()).toEqual({
+      path: '/guarded/sub/path',
+      search: '?x=1',
+      method: 'GET',
+    })
+  })
+
+  it('accepts the key in the apikey header', async () => {
+    const response = await call('/functions/v1/guarded', { headers: { apikey: LOCAL_ANON_KEY } })
+    expect(response.status).toBe(200)
+  })
+
+  it('turns away a request without a key', async () => {
+    const response = await call('/functions/v1/guarded', { method: 'POST' })
+    expect(response.status).toBe(401)
+    expect((await response.json()).error.code).toBe('unauthorized')
+  })
+
+  it.each(['malformed', 'wrong signature', 'expired', 'none algorithm'])(
+    'turns away a %s token',
+    async (kind) => {
+      const token = (await badTokens())[kind]!
+      const response = await call('/functions/v1/guarded', {
+        headers: { authorization: `Bearer ${token}` },
+      })
+      expect(response.status).toBe(401)
+      const body = await response.json()
+      expect(body.error.code).toBe('unauthorized')
+      expect(body.error.message).toMatch(/^invalid JWT: /)
+    },
+  )
+
+  it('says why a token is refused', async () => {
+    const tokens = await badTokens()
+    const message = async (token: string) =>
+      (
+        await (
+          await call('/functions/v1/guarded', { headers: { authorization: `Bearer ${token}` } })
+        ).json()
+      ).error.message
+    expect(await message(tokens.expired!)).toBe('invalid JWT: the token has expired')
+    expect(await message(tokens['wrong signature']!)).toBe(
+      'invalid JWT: the signature does not match',
+    )
+    expect(await message(tokens['none algorithm']!)).toBe(
+      'invalid JWT: the token must be signed with HS256',
+    )
+  })
+
+  it('lets preflights through without a key', async () => {
+    const response = await call('/functions/v1/guarded', { method: 'OPTIONS' })
+    expect(response.status).toBe(200)
+  })
+
+  it('lets anyone reach a function with verify_jwt = false', async () => {
+    expect((await call('/functions/v1/open')).status).toBe(200)
+  })
+
+  it('answers 404 for an unknown function or path', async () => {
+    const unknown = await call('/functions/v1/nope', { headers: { apikey: LOCAL_ANON_KEY } })
+    expect(unknown.status).toBe(404)
+    expect((await unknown.json()).error.message).toBe('function "nope" not found')
+    expect((await call('/rest/v1/items')).status).toBe(404)
+  })
+
+  it('answers health checks', async () => {
+    expect(await (await call('/health')).json()).toEqual({ status: 'ok' })
+  })
+})
