@@ -19,16 +19,20 @@ export interface CliOutput {
  */
 export async function supabaseCli(
   args: readonly string[],
-  options: { timeoutMs?: number; env?: Record<string, string> } = {},
+  options: { timeoutMs?: number; env?: Record<string, string>; input?: string } = {},
 ): Promise<CliOutput> {
   try {
-    return await run(binary('supabase'), [...args], {
+    const pending = run(binary('supabase'), [...args], {
       cwd: ROOT,
       timeout: options.timeoutMs ?? 120_000,
       maxBuffer: 64 * 1024 * 1024,
       // No telemetry prompts or colour codes in captured output.
       env: { ...process.env, ...options.env, SUPABASE_YES: '1', NO_COLOR: '1', DO_NOT_TRACK: '1' },
     })
+    // Some commands read stdin when it is not a terminal (`migration new` takes the SQL
+    // there): give them the input, or an immediate end, never an open pipe.
+    pending.child.stdin?.end(options.input ?? '')
+    return await pending
   } catch (error) {
     const failure = error as { stdout?: string; stderr?: string; message: string }
     const output = [failure.stderr, failure.stdout].filter(Boolean).join('\n').trim()

@@ -77,6 +77,7 @@ export const ERROR_CODES = [
   'invalid_json',
   'invalid_request',
   'dimension_mismatch',
+  'invalid_filter',
   'unauthorized',
   'forbidden',
   'not_found',

@@ -1,0 +1,138 @@
+/**
+ * A collection's definition as `npm run collection:new` takes it, and the checks that keep it
+ * within what pgvector can index.
+ */
+import {
+  INDEX_DIMENSION_LIMITS,
+  INDEX_METHODS,
+  type IndexMethod,
+  type Metric,
+  METRICS,
+  SPARSEVEC_MAX_DIMENSIONS,
+  unsupportedReason,
+  VECTOR_TYPES,
+  type VectorType,
+} from '../../supabase/functions/_shared/vector-kinds.ts'
+
+/** Everything a collection's migration needs. */
+export interface CollectionSpec {
+  name: string
+  dimensions: number
+  type: VectorType
+  metric: Metric
+  index: IndexMethod
+  /** HNSW: links per node. */
+  m?: number
+  /** HNSW: candidate list size while building. */
+  efConstruction?: number
+  /** IVFFlat: number of lists. */
+  lists?: number
+}
+
+/** A definition pgvector cannot serve; the message names the limit. */
+export class CollectionSpecError extends Error {
+  override name = 'CollectionSpecError'
+}
+
+/** Names a collection may not take: the tutorial's table, and prefixes Postgres or Matchbox use. */
+const RESERVED = /^(items|matchbox.*|pg_.*)$/
+
+/** Lowercase, so it never needs quoting; short enough that `match_<name>` and index names fit. */
+const NAME = /^[a-z][a-z0-9_]{0,47}$/
+
+/** Raw input, as parsed from the command line. */
+export interface CollectionInput {
+  name?: string
+  dimensions?: string | number
+  type?: string
+  metric?: string
+  index?: string
+  m?: string | number
+  efConstruction?: string | number
+  lists?: string | number
+}
+
+/**
+ * Checks and completes a definition.
+ *
+ * @throws CollectionSpecError naming what is wrong and the limit it breaks.
+ * @example
+ * parseCollectionSpec({ name: 'docs', dimensions: '384' })
+ * // { name: 'docs', dimensions: 384, type: 'vector', metric: 'cosine', index: 'hnsw', m: 16, efConstruction: 64 }
+ */
+export function parseCollectionSpec(input: CollectionInput): CollectionSpec {
+  const name = input.name ?? ''
+  if (!NAME.test(name)) {
+    throw new CollectionSpecError(
+      `collection name ${JSON.stringify(name)} is not a safe identifier: use 1-48 lowercase letters, digits and _, starting with a letter`,
+    )
+  }
+  if (RESERVED.test(name)) throw new CollectionSpecError(`collection name "${name}" is reserved`)
+
+  const type = oneOf(input.type ?? 'vector', VECTOR_TYPES, '--type')
+  const metric = oneOf(input.metric ?? (type === 'bit' ? 'hamming' : 'cosine'), METRICS, '--metric')
+  const index = oneOf(input.index ?? 'hnsw', INDEX_METHODS, '--index')
+  const dimensions = integer(input.dimensions, '--dimensions', 1, Number.MAX_SAFE_INTEGER)
+  checkDimensions(type, dimensions)
+  const reason = unsupportedReason(type, metric, index)
+  if (reason) throw new CollectionSpecError(reason)
+
+  if (index === 'hnsw') {
+    if (input.lists !== undefined)
+      throw new CollectionSpecError('--lists applies to ivfflat indexes, not hnsw')
+    const m = integer(input.m ?? 16, '--m', 2, 100)
+    const efConstruction = integer(input.efConstruction ?? 64, '--ef-construction', 4, 1000)
+    if (efConstruction < 2 * m) {
+      throw new CollectionSpecError(
+        `--ef-construction must be at least twice --m (${2 * m}), not ${efConstruction}`,
+      )
+    }
+    return { name, dimensions, type, metric, index, m, efConstruction }
+  }
+  if (input.m !== undefined || input.efConstruction !== undefined) {
+    throw new CollectionSpecError('--m and --ef-construction apply to hnsw indexes, not ivfflat')
+  }
+  const lists = integer(input.lists ?? 100, '--lists', 1, 32768)
+  return { name, dimensions, type, metric, index, lists }
+}
+
+function checkDimensions(type: VectorType, dimensions: number): void {
+  if (type === 'sparsevec') {
+    if (dimensions > SPARSEVEC_MAX_DIMENSIONS) {
+      throw new CollectionSpecError(
+        `sparsevec takes at most ${SPARSEVEC_MAX_DIMENSIONS.toLocaleString('en')} dimensions, not ${dimensions}`,
+      )
+    }
+    return
+  }
+  const limit = INDEX_DIMENSION_LIMITS[type]
+  if (dimensions > limit) {
+    const hint = type === 'vector' ? ': use --type halfvec (up to 4,000) or fewer dimensions' : ''
+    throw new CollectionSpecError(
+      `pgvector indexes ${type} of at most ${limit.toLocaleString('en')} dimensions, not ${dimensions}${hint}`,
+    )
+  }
+}
+
+function oneOf<T extends string>(value: string, allowed: readonly T[], flag: string): T {
+  if ((allowed as readonly string[]).includes(value)) return value as T
+  throw new CollectionSpecError(
+    `${flag} must be one of ${allowed.join(', ')}, not ${JSON.stringify(value)}`,
+  )
+}
+
+function integer(
+  value: string | number | undefined,
+  flag: string,
+  min: number,
+  max: number,
+): number {
+  if (value === undefined || value === '') throw new CollectionSpecError(`${flag} is required`)
+  const number = typeof value === 'number' ? value : Number(value)
+  if (!Number.isInteger(number) || number < min || number > max) {
+    throw new CollectionSpecError(
+      `${flag} must be a whole number from ${min} to ${max.toLocaleString('en')}, not ${value}`,
+    )
+  }
+  return number
+}

@@ -1,0 +1,217 @@
+/**
+ * The HTTP contract of the `vectors` function (collections): zod schemas shared by the
+ * function (Deno) and the SDK (Node, browsers). The shape of `values` depends on the
+ * collection's type, which only the database knows; these schemas check what can be checked
+ * without it, and `vector-values.ts` checks the rest against the collection.
+ */
+import { z } from 'zod'
+import { EF_SEARCH_RANGE, PROBES_RANGE } from './vector-kinds.ts'
+
+/** Largest number of records one upsert, fetch or delete may name. */
+export const MAX_RECORDS_PER_REQUEST = 1000
+
+/** Largest `topK` a query may ask for. */
+export const MAX_TOP_K = 1000
+
+/** Default `topK` of a query that names none. */
+export const DEFAULT_TOP_K = 10
+
+/** Longest record id, in characters. */
+export const MAX_ID_LENGTH = 512
+
+/** Deepest nesting a metadata object may have. */
+export const MAX_METADATA_DEPTH = 16
+
+const NUL = '\u0000'
+
+/** A record id: 1 to 512 characters, no NUL (Postgres text cannot hold it). */
+export const RecordId = z
+  .string({ error: 'expected a string id' })
+  .min(1, { error: 'expected a non-empty id' })
+  .max(MAX_ID_LENGTH, { error: `expected an id of at most ${MAX_ID_LENGTH} characters` })
+  .refine((id) => !id.includes(NUL), { error: 'ids cannot contain NUL characters' })
+
+/** A sparse vector: non-zero elements by 0-based index, and the space's dimension count. */
+export const SparseValues = z.strictObject({
+  indices: z.array(
+    z
+      .number()
+      .int({ error: 'expected integer indices' })
+      .min(0, { error: 'expected indices from 0' }),
+  ),
+  values: z.array(z.number({ error: 'expected a finite number' })),
+  dimensions: z
+    .number()
+    .int({ error: 'expected an integer' })
+    .min(1, { error: 'expected at least 1' }),
+})
+
+/** An embedding as a client sends it; its form depends on the collection's type. */
+export type VectorValuesInput =
+  number[] | string | boolean[] | { indices: number[]; values: number[]; dimensions: number }
+
+/**
+ * An embedding in any of the forms the collection types take: numbers (vector, halfvec), a
+ * string of 0/1 or booleans (bit), or `{indices, values, dimensions}` (sparsevec). Which form
+ * is right, and how long it must be, depends on the collection: `vector-values.ts` checks it
+ * once the collection is known, naming the exact element at fault.
+ */
+export const Values = z.custom<VectorValuesInput>(
+  (value) => value !== undefined && value !== null,
+  {
+    error: 'expected values',
+  },
+)
+
+/** Metadata: a JSON object, nested at most 16 deep, with no NUL in keys or strings. */
+export const Metadata = z
+  .record(z.string(), z.json(), { error: 'expected a JSON object' })
+  .superRefine((value, context) => {
+    const problem = metadataProblem(value, 1)
+    if (problem) context.addIssue({ code: 'custom', message: problem.message, path: problem.path })
+  })
+
+function metadataProblem(
+  value: unknown,
+  depth: number,
+  path: (string | number)[] = [],
+): { message: string; path: (string | number)[] } | undefined {
+  if (typeof value === 'string') {
+    return value.includes(NUL)
+      ? { message: 'strings cannot contain NUL characters', path }
+      : undefined
+  }
+  if (typeof value !== 'object' || value === null) return undefined
+  if (depth > MAX_METADATA_DEPTH)
+    return { message: `metadata nests at most ${MAX_METADATA_DEPTH} deep`, path }
+  for (const [key, item] of Object.entries(value)) {
+    if (key.includes(NUL))
+      return { message: 'keys cannot contain NUL characters', path: [...path, key] }
+    const problem = metadataProblem(item, depth + 1, [
+      ...path,
+      Array.isArray(value) ? Number(key) : key,
+    ])
+    if (problem) return problem
+  }
+  return undefined
+}
+
+/** One record to store. */
+export const UpsertRecord = z.strictObject({
+  id: RecordId,
+  values: Values,
+  metadata: Metadata.optional(),
+})
+
+const Ids = z
+  .array(RecordId)
+  .min(1, { error: 'expected at least 1 id' })
+  .max(MAX_RECORDS_PER_REQUEST, { error: `expected at most ${MAX_RECORDS_PER_REQUEST} ids` })
+
+/** A metadata filter; `filter.ts` checks its language. */
+export const FilterSchema = z.record(z.string(), z.unknown(), { error: 'expected a filter object' })
+
+/** Body of `POST /vectors/<collection>/upsert`. */
+export const UpsertRequest = z.strictObject({
+  records: z
+    .array(UpsertRecord)
+    .min(1, { error: 'expected at least 1 record' })
+    .max(MAX_RECORDS_PER_REQUEST, { error: `expected at most ${MAX_RECORDS_PER_REQUEST} records` })
+    .superRefine((records, context) => {
+      const seen = new Set<string>()
+      records.forEach((record, index) => {
+        if (seen.has(record.id)) {
+          context.addIssue({
+            code: 'custom',
+            message: `duplicate id ${JSON.stringify(record.id)} in one batch`,
+            path: [index, 'id'],
+          })
+        }
+        seen.add(record.id)
+      })
+    }),
+})
+
+/** Body of `POST /vectors/<collection>/fetch`. */
+export const FetchRequest = z.strictObject({ ids: Ids })
+
+/** Body of `POST /vectors/<collection>/delete`: ids or a filter, not both. */
+export const DeleteRequest = z.union(
+  [z.strictObject({ ids: Ids }), z.strictObject({ filter: FilterSchema })],
+  {
+    error: 'expected {"ids": [...]} or {"filter": {...}}',
+  },
+)
+
+/** How a query searches: the planner's choice, the vector index, or an exact scan. */
+export const ScanMode = z.enum(['auto', 'index', 'exact'])
+
+/** Body of `POST /vectors/<collection>/query`: by a vector, or by the stored vector of an id. */
+export const QueryRequest = z
+  .strictObject({
+    vector: Values.optional(),
+    id: RecordId.optional(),
+    topK: z
+      .number({ error: 'expected an integer' })
+      .int({ error: 'expected an integer' })
+      .min(1, { error: 'expected at least 1' })
+      .max(MAX_TOP_K, { error: `expected at most ${MAX_TOP_K}` })
+      .default(DEFAULT_TOP_K),
+    filter: FilterSchema.optional(),
+    includeValues: z.boolean().default(false),
+    includeMetadata: z.boolean().default(true),
+    efSearch: z
+      .number()
+      .int({ error: 'expected an integer' })
+      .min(EF_SEARCH_RANGE.min, { error: `expected at least ${EF_SEARCH_RANGE.min}` })
+      .max(EF_SEARCH_RANGE.max, { error: `expected at most ${EF_SEARCH_RANGE.max}` })
+      .optional(),
+    probes: z
+      .number()
+      .int({ error: 'expected an integer' })
+      .min(PROBES_RANGE.min, { error: `expected at least ${PROBES_RANGE.min}` })
+      .max(PROBES_RANGE.max, { error: `expected at most ${PROBES_RANGE.max}` })
+      .optional(),
+    scan: ScanMode.default('auto'),
+  })
+  .refine((query) => (query.vector === undefined) !== (query.id === undefined), {
+    error: 'expected either "vector" or "id"',
+  })
+
+/** A stored record as fetch and query return it. */
+export interface VectorRecord<M = Record<string, unknown>> {
+  id: string
+  values: VectorValues
+  metadata: M
+}
+
+/** Values as the function returns them: numbers, a bit string, or a sparse object. */
+export type VectorValues = number[] | string | z.output<typeof SparseValues>
+
+/** One query result. */
+export interface QueryMatch<M = Record<string, unknown>> {
+  id: string
+  distance: number
+  values?: VectorValues
+  metadata?: M
+}
+
+/** Answer of describe (`GET /vectors/<collection>/describe`). */
+export interface CollectionDescription {
+  name: string
+  dimensions: number
+  type: 'vector' | 'halfvec' | 'bit' | 'sparsevec'
+  metric: 'cosine' | 'l2' | 'inner_product' | 'l1' | 'hamming' | 'jaccard'
+  index: 'hnsw' | 'ivfflat' | null
+  count: number
+}
+
+export type UpsertRequest = z.input<typeof UpsertRequest>
+export type FetchRequest = z.input<typeof FetchRequest>
+export type DeleteRequest = z.input<typeof DeleteRequest>
+export type QueryRequest = z.input<typeof QueryRequest>
+export type SparseValues = z.output<typeof SparseValues>
+
+/** The routes of the vectors function, after `/functions/v1/vectors/<collection>/`. */
+export const VECTORS_ROUTES = ['upsert', 'fetch', 'delete', 'query', 'describe'] as const
+export type VectorsRoute = (typeof VECTORS_ROUTES)[number]
