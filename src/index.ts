@@ -22,3 +22,21 @@ export {
   MAX_MATCH_COUNT,
 } from '../supabase/functions/_shared/contract.ts'
 export type { Database } from './database.types.ts'
+export { createMatchboxClient } from './matchbox.ts'
+export type { MatchboxClient } from './matchbox.ts'
+export { CollectionClient } from './collection.ts'
+export type { Metadata, QueryInput, UpsertRecordInput } from './collection.ts'
+export type { FieldOperators, FieldPath, Filter } from './filter.ts'
+export type { ClientOptions, ClientSource } from './transport.ts'
+export type {
+  CollectionDescription,
+  QueryMatch,
+  SparseValues,
+  VectorRecord,
+  VectorValues,
+  VectorValuesInput,
+} from '../supabase/functions/_shared/vectors-contract.ts'
+export {
+  MAX_RECORDS_PER_REQUEST,
+  MAX_TOP_K,
+} from '../supabase/functions/_shared/vectors-contract.ts'
