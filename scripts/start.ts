@@ -18,6 +18,7 @@ async function main(): Promise<void> {
   const stack = await startStack({
     apiPort: portFromEnv('MATCHBOX_API_PORT'),
     dbPort: portFromEnv('MATCHBOX_DB_PORT'),
+    playgroundPort: portFromEnv('MATCHBOX_PLAYGROUND_PORT'),
     dataDir: process.env.MATCHBOX_DATA_DIR || undefined,
   })
   writeState({
@@ -25,6 +26,7 @@ async function main(): Promise<void> {
     DB_URL: stack.dbUrl,
     ANON_KEY: stack.anonKey,
     SERVICE_ROLE_KEY: stack.serviceRoleKey,
+    PLAYGROUND_URL: stack.playgroundUrl,
   })
 
   let stopping = false
@@ -46,10 +48,11 @@ Matchbox is running.
          API URL: ${stack.apiUrl}
    Functions URL: ${stack.apiUrl}/functions/v1
           DB URL: ${stack.dbUrl}${stack.embedded ? '' : ' (SUPABASE_DB_URL)'}
+  Playground URL: ${stack.playgroundUrl}
         anon key: ${stack.anonKey}
 service_role key: ${stack.serviceRoleKey}
 
-Try \`npm run demo\` in another shell; Ctrl-C stops everything.`)
+Try \`npm run demo\` in another shell, then open the playground; Ctrl-C stops everything.`)
 }
 
 /** A port from the environment, overriding config.toml (for a second stack beside the first). */

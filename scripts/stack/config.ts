@@ -1,6 +1,7 @@
 /**
- * The parts of `supabase/config.toml` the local stack honours: the API and database ports
- * and each function's `verify_jwt` and `entrypoint`, so that local and hosted agree.
+ * The parts of `supabase/config.toml` the local stack honours: the API and database ports,
+ * Studio's port (the playground takes Studio's place locally) and each function's
+ * `verify_jwt` and `entrypoint`, so that local and hosted agree.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
@@ -19,12 +20,15 @@ export interface FunctionConfig {
 export interface ProjectConfig {
   apiPort: number
   dbPort: number
+  /** The playground's port: `[studio] port`, since it is the local stack's Studio. */
+  playgroundPort: number
   functions: FunctionConfig[]
 }
 
 interface RawConfig {
   api?: { port?: number }
   db?: { port?: number }
+  studio?: { port?: number }
   functions?: Record<string, { enabled?: boolean; verify_jwt?: boolean; entrypoint?: string }>
 }
 
@@ -49,5 +53,10 @@ export function readProjectConfig(supabaseDir = SUPABASE_DIR): ProjectConfig {
     // Supabase verifies JWTs unless a function opts out; so does the local gateway.
     functions.push({ name, verifyJwt: settings.verify_jwt !== false, entrypoint })
   }
-  return { apiPort: raw.api?.port ?? 54321, dbPort: raw.db?.port ?? 54322, functions }
+  return {
+    apiPort: raw.api?.port ?? 54321,
+    dbPort: raw.db?.port ?? 54322,
+    playgroundPort: raw.studio?.port ?? 54323,
+    functions,
+  }
 }

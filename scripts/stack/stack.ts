@@ -1,13 +1,15 @@
 /**
  * The local stack, assembled: a database (embedded PGlite, or the Postgres at
- * SUPABASE_DB_URL), bootstrapped and migrated with the real Supabase CLI, and the edge
- * functions on real Deno behind a gateway that checks keys as Supabase does.
+ * SUPABASE_DB_URL), bootstrapped and migrated with the real Supabase CLI, the edge
+ * functions on real Deno behind a gateway that checks keys as Supabase does, and the
+ * playground page (scripts/stack/playground-server.ts).
  *
  * `npm start` runs one on config.toml's ports; the tests run their own on free ports.
  */
 import { readProjectConfig } from './config.ts'
 import { type EmbeddedDb, startEmbeddedDb } from './embedded-db.ts'
 import { type FunctionsServer, startFunctionsServer } from './functions-server.ts'
+import { type PlaygroundServer, startPlaygroundServer } from './playground-server.ts'
 import { resolveKeys } from './keys.ts'
 import { DEFAULT_DATA_DIR } from './paths.ts'
 import { isPortTaken } from './ports.ts'
@@ -23,6 +25,8 @@ export interface StackOptions {
   dbPort?: number
   /** Functions port (default: config.toml `[api] port`). */
   apiPort?: number
+  /** Playground port, on 127.0.0.1 (default: config.toml `[studio] port`). */
+  playgroundPort?: number
   /** Where progress and function logs go (default: console). */
   log?: (line: string) => void
 }
@@ -33,6 +37,8 @@ export interface Stack {
   dbUrl: string
   anonKey: string
   serviceRoleKey: string
+  /** The playground page, a local development tool like Studio. */
+  playgroundUrl: string
   /** Whether the database is the embedded one (false when SUPABASE_DB_URL is used). */
   embedded: boolean
   stop(): Promise<void>
@@ -48,12 +54,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const config = readProjectConfig()
   const log = options.log ?? ((line: string) => console.log(line))
   const apiPort = options.apiPort ?? config.apiPort
+  const playgroundPort = options.playgroundPort ?? config.playgroundPort
   const externalUrl = options.dbUrl ?? (process.env.SUPABASE_DB_URL || undefined)
   const keys = await resolveKeys()
 
   await assertPortFree(apiPort, 'API', '[api] port')
+  await assertPortFree(playgroundPort, 'playground', '[studio] port')
   let embedded: EmbeddedDb | undefined
   let functions: FunctionsServer | undefined
+  let playground: PlaygroundServer | undefined
   try {
     let dbUrl: string
     if (externalUrl) {
@@ -84,7 +93,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         SUPABASE_DB_URL: dbUrl,
       },
     })
+    playground = await startPlaygroundServer({
+      port: playgroundPort,
+      apiUrl,
+      dbUrl,
+      anonKey: keys.anonKey,
+      serviceRoleKey: keys.serviceRoleKey,
+      log,
+    })
     const running = functions
+    const page = playground
     const db = embedded
     let stopped: Promise<void> | undefined
     return {
@@ -92,9 +110,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       dbUrl,
       anonKey: keys.anonKey,
       serviceRoleKey: keys.serviceRoleKey,
+      playgroundUrl: page.url,
       embedded: Boolean(embedded),
       stop() {
         stopped ??= (async () => {
+          await page.stop()
           await running.stop()
           await db?.stop()
         })()
@@ -102,6 +122,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       },
     }
   } catch (error) {
+    await playground?.stop()
     await functions?.stop()
     await embedded?.stop()
     throw error

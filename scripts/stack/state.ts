@@ -15,6 +15,7 @@ export interface StackStatus {
   DB_URL: string
   ANON_KEY: string
   SERVICE_ROLE_KEY: string
+  PLAYGROUND_URL: string
 }
 
 interface StateFile extends StackStatus {
@@ -50,8 +51,8 @@ export async function readRunningStatus(file = STATE_FILE): Promise<StackStatus 
   } catch {
     return undefined
   }
-  const { API_URL, DB_URL, ANON_KEY, SERVICE_ROLE_KEY } = state
-  return { API_URL, DB_URL, ANON_KEY, SERVICE_ROLE_KEY }
+  const { API_URL, DB_URL, ANON_KEY, SERVICE_ROLE_KEY, PLAYGROUND_URL } = state
+  return { API_URL, DB_URL, ANON_KEY, SERVICE_ROLE_KEY, PLAYGROUND_URL }
 }
 
 function readStateFile(file: string): StateFile | undefined {

@@ -18,11 +18,13 @@ const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx')
 const work = mkdtempSync(path.join(tmpdir(), 'matchbox-start-'))
 const apiPort = await freePort()
 const dbPort = await freePort()
+const playgroundPort = await freePort()
 const env = {
   ...process.env,
   SUPABASE_DB_URL: '',
   MATCHBOX_API_PORT: String(apiPort),
   MATCHBOX_DB_PORT: String(dbPort),
+  MATCHBOX_PLAYGROUND_PORT: String(playgroundPort),
   MATCHBOX_DATA_DIR: path.join(work, 'db'),
   MATCHBOX_STATE_FILE: path.join(work, 'stack.json'),
 }
@@ -63,8 +65,15 @@ describe('npm start', () => {
     const first = await start()
     try {
       const status = JSON.parse((await script('status', '--json')).stdout)
-      expect(Object.keys(status)).toEqual(['API_URL', 'DB_URL', 'ANON_KEY', 'SERVICE_ROLE_KEY'])
+      expect(Object.keys(status)).toEqual([
+        'API_URL',
+        'DB_URL',
+        'ANON_KEY',
+        'SERVICE_ROLE_KEY',
+        'PLAYGROUND_URL',
+      ])
       expect(status.API_URL).toBe(`http://127.0.0.1:${apiPort}`)
+      expect(status.PLAYGROUND_URL).toBe(`http://127.0.0.1:${playgroundPort}`)
 
       const demo = (await script('demo')).stdout
       expect(demo).toContain('inserted 28 items')
@@ -89,6 +98,7 @@ describe('npm start', () => {
     expect(first.output()).toContain('stopped')
     expect(await isPortTaken(apiPort)).toBe(false)
     expect(await isPortTaken(dbPort)).toBe(false)
+    expect(await isPortTaken(playgroundPort)).toBe(false)
     await expect(script('status', '--json')).rejects.toMatchObject({ code: 1 })
 
     const restarted = await start()

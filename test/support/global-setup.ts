@@ -17,6 +17,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     dataDir,
     apiPort: await freePort(),
     dbPort: await freePort(),
+    playgroundPort: await freePort(),
     log: (line) => logs.push(line),
   })
   const info: StackInfo = {
@@ -24,12 +25,18 @@ export default async function setup(project: TestProject): Promise<() => Promise
     dbUrl: stack.dbUrl,
     anonKey: stack.anonKey,
     serviceRoleKey: stack.serviceRoleKey,
+    playgroundUrl: stack.playgroundUrl,
     embedded: stack.embedded,
   }
   project.provide('stack', info)
   return async () => {
     await stack.stop()
     rmSync(dataDir, { recursive: true, force: true })
-    if (process.env.MATCHBOX_TEST_LOGS) console.log(logs.join('\n'))
+    if (process.env.MATCHBOX_TEST_LOGS) {
+      console.log(logs.join('\n'))
+    } else if (logs.some((line) => line.includes('unhandled error'))) {
+      // A 500 in a test is easier to explain with the server's side of it.
+      console.log(`functions logged unhandled errors:\n${logs.join('\n')}`)
+    }
   }
 }

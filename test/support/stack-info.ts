@@ -4,6 +4,7 @@ export interface StackInfo {
   dbUrl: string
   anonKey: string
   serviceRoleKey: string
+  playgroundUrl: string
   embedded: boolean
 }
 

@@ -1,0 +1,177 @@
+/**
+ * The playground in a real browser: Debian's Chromium, headless, driven by playwright-core,
+ * against the test run's stack. Inserts and searches through the page, and checks that the
+ * page lists what the SDK answers, that the index served the search, and that the browser
+ * logged no error and no request failed. Leaves a screenshot in test/artifacts/ (and, with
+ * UPDATE_SCREENSHOT=1, the README's in docs/).
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import postgres from 'postgres'
+import { type BrowserContext, chromium, type Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { tutorialPoints } from '../../scripts/demo.ts'
+import { ROOT } from '../../scripts/stack/paths.ts'
+import { createItemsClient } from '../../src/index.ts'
+import { stack } from '../support/http.ts'
+
+const CHROMIUM = '/usr/bin/chromium'
+const ARTIFACTS = path.join(ROOT, 'test', 'artifacts')
+
+const sql = postgres(stack.dbUrl, { max: 1, onnotice: () => {} })
+const reader = createItemsClient({ url: stack.apiUrl, key: stack.anonKey })
+const userDataDir = mkdtempSync(path.join(tmpdir(), 'matchbox-chromium-'))
+
+let context: BrowserContext
+let page: Page
+/** What the browser said went wrong, by kind. */
+const problems = {
+  consoleErrors: [] as { text: string; url: string }[],
+  pageErrors: [] as string[],
+  failedRequests: [] as string[],
+  errorResponses: [] as { status: number; url: string }[],
+}
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `${CHROMIUM} is missing: the playground's browser test needs Debian's Chromium. Install it with \`apt-get install -y chromium\` (.ci/run does).`,
+    )
+  }
+  // Other test files leave rows behind: start from the tutorial's points alone.
+  await sql`delete from public.items`
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1360, height: 900 },
+    // No sandbox as root; no background traffic, which this machine's network refuses.
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+    ],
+  })
+  page = await context.newPage()
+  page.on('console', (message) => {
+    if (message.type() === 'error') {
+      problems.consoleErrors.push({ text: message.text(), url: message.location().url })
+    }
+  })
+  page.on('pageerror', (error) => problems.pageErrors.push(error.message))
+  page.on('requestfailed', (request) =>
+    problems.failedRequests.push(`${request.url()}: ${request.failure()?.errorText}`),
+  )
+  page.on('response', (response) => {
+    if (response.status() >= 400) {
+      problems.errorResponses.push({ status: response.status(), url: response.url() })
+    }
+  })
+})
+
+afterAll(async () => {
+  await context?.close()
+  await sql.end()
+  rmSync(userDataDir, { recursive: true, force: true })
+})
+
+/** The text of every element with this test id, in page order. */
+const texts = (testid: string) => page.getByTestId(testid).allTextContents()
+
+describe('the playground', () => {
+  it('inserts, searches, lists what the SDK answers and shows the plan, in Chromium', async () => {
+    await page.goto(stack.playgroundUrl)
+    await page.locator('body[data-ready="true"]').waitFor()
+    expect(await page.getByTestId('collection-select').locator('option').allTextContents()).toEqual(
+      ['items'],
+    )
+    await expect
+      .poll(() => page.getByTestId('collection-info').textContent())
+      .toContain('vector(3) · cosine distance')
+    expect(await page.getByTestId('rows-count').textContent()).toBe('0 rows')
+
+    // Insert through the page: the SDK, with the service_role key, to the items function.
+    await page.getByTestId('insert-input').fill(JSON.stringify(tutorialPoints()))
+    await page.getByTestId('insert-submit').click()
+    const insertStatus = page.getByTestId('insert-status')
+    await expect.poll(() => insertStatus.getAttribute('data-state')).toBe('ok')
+    expect(await insertStatus.textContent()).toMatch(/^inserted 28 rows \(ids \d+…\d+\)$/)
+    await expect.poll(() => page.getByTestId('rows-count').textContent()).toBe('28 rows')
+    expect(await page.getByTestId('row').count()).toBe(28)
+    expect(await page.getByTestId('scatter').getAttribute('data-points')).toBe('28')
+
+    // Search through the page: the SDK, with the anon key, to match-items.
+    await page.getByTestId('search-input').fill('[3,1,2]')
+    await page.getByTestId('search-k').fill('4')
+    await page.getByTestId('search-submit').click()
+    await expect.poll(() => page.getByTestId('search-status').getAttribute('data-state')).toBe('ok')
+    await page.getByTestId('explain-index').waitFor()
+
+    const { data: expected, error } = await reader.matchItems([3, 1, 2], 4)
+    expect(error).toBeNull()
+    expect(expected!.map((match) => match.embedding)).toEqual([
+      [3, 1, 2],
+      [2, 1, 1],
+      [3, 1, 3],
+      [2, 1, 2],
+    ])
+    expect(await texts('result-id')).toEqual(expected!.map((match) => String(match.id)))
+    expect(await texts('result-distance')).toEqual(expected!.map((match) => String(match.distance)))
+    expect(await texts('result-embedding')).toEqual(
+      expected!.map((match) => JSON.stringify(match.embedding)),
+    )
+
+    const scatter = page.getByTestId('scatter')
+    expect(await scatter.getAttribute('data-neighbours')).toBe('4')
+    expect(await scatter.getAttribute('data-query')).toBe('yes')
+    expect(await scatter.getAttribute('data-mode')).toBe('raw')
+    expect(await scatter.locator('canvas').count()).toBe(1)
+
+    const explain = page.getByTestId('explain-index')
+    expect(await explain.textContent()).toBe('index used: yes · items_embedding_hnsw_idx')
+    expect(await explain.getAttribute('data-used')).toBe('true')
+    expect(await page.getByTestId('explain-plan').textContent()).toContain(
+      'Index Scan using items_embedding_hnsw_idx on items',
+    )
+
+    await screenshot()
+
+    // A vector of the wrong dimension: the page shows the function's refusal, via the SDK.
+    await page.getByTestId('insert-input').fill('[1,2,3,4]')
+    await page.getByTestId('insert-submit').click()
+    await expect.poll(() => insertStatus.getAttribute('data-state')).toBe('error')
+    expect(await insertStatus.textContent()).toBe('expected 3 dimensions, not 4 dimension_mismatch')
+    expect(await page.getByTestId('rows-count').textContent()).toBe('28 rows')
+
+    // That refusal is the one error answer, and the browser's only complaint is about it.
+    const itemsFunction = `${stack.apiUrl}/functions/v1/items`
+    expect(problems.errorResponses).toEqual([{ status: 400, url: itemsFunction }])
+    expect(problems.consoleErrors).toEqual([
+      {
+        text: 'Failed to load resource: the server responded with a status of 400 (Bad Request)',
+        url: itemsFunction,
+      },
+    ])
+    expect(problems.pageErrors).toEqual([])
+    expect(problems.failedRequests).toEqual([])
+    expect(await page.getByTestId('page-error').isHidden()).toBe(true)
+  })
+})
+
+/** Saves the page as it is, once every pending frame of the scatter has been drawn. */
+async function screenshot(): Promise<void> {
+  await page.evaluate(
+    () => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))),
+  )
+  mkdirSync(ARTIFACTS, { recursive: true })
+  const image = await page.screenshot({ path: path.join(ARTIFACTS, 'playground.png') })
+  expect(image.byteLength).toBeGreaterThan(20_000)
+  if (process.env.UPDATE_SCREENSHOT === '1') {
+    mkdirSync(path.join(ROOT, 'docs'), { recursive: true })
+    await page.screenshot({ path: path.join(ROOT, 'docs', 'playground.png') })
+  }
+}
