@@ -27,16 +27,9 @@ import type {
   UpsertRequest,
   VectorRecord,
 } from './vectors-contract.ts'
+import { EXACT_SCAN_THRESHOLD } from './vectors-contract.ts'
 
-export { COLLECTION_MARKER }
-
-/**
- * Below this many matching rows, a filtered query scans them exactly instead of walking the
- * vector index: reading a few rows and sorting them is cheaper than an index walk that must
- * skip most of what it finds, and it is exact. Measured with `npm run bench:filters`
- * (see bench/README.md).
- */
-export const EXACT_SCAN_THRESHOLD = 2000
+export { COLLECTION_MARKER, EXACT_SCAN_THRESHOLD }
 
 /** A collection as the catalog describes it. */
 export interface Collection extends VectorShape {

@@ -16,6 +16,14 @@ export const MAX_TOP_K = 1000
 /** Default `topK` of a query that names none. */
 export const DEFAULT_TOP_K = 10
 
+/**
+ * Below this many matching rows, a filtered query scans them exactly instead of walking the
+ * vector index: reading a few rows and sorting them is cheaper than an index walk that must
+ * skip most of what it finds, and it is exact. Measured with `npm run bench:filters`
+ * (see bench/README.md).
+ */
+export const EXACT_SCAN_THRESHOLD = 2000
+
 /** Longest record id, in characters. */
 export const MAX_ID_LENGTH = 512
 
