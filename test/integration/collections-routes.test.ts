@@ -430,3 +430,28 @@ describe('npm run collection:new', () => {
     }
   })
 })
+
+describe('query explain', () => {
+  it('answers the plan and the scan used, to service_role only', async () => {
+    const { status, body } = await post(
+      `vectors/${NAME}/query`,
+      { vector: [1, 0, 0], topK: 2, explain: true, scan: 'index' },
+      admin,
+    )
+    expect(status).toBe(200)
+    expect(body.scan).toBe('index')
+    expect(body.plan.join('\n')).toContain(`Index Scan using ${NAME}_embedding_idx`)
+    const exact = await post(
+      `vectors/${NAME}/query`,
+      { vector: [1, 0, 0], explain: true, scan: 'exact' },
+      admin,
+    )
+    expect(exact.body.scan).toBe('exact')
+    expect(exact.body.plan.join('\n')).not.toContain(`${NAME}_embedding_idx`)
+    const anon = await post(`vectors/${NAME}/query`, { vector: [1, 0, 0], explain: true })
+    expect(anon).toMatchObject({
+      status: 403,
+      body: { error: { message: 'explain: needs the service_role key' } },
+    })
+  })
+})

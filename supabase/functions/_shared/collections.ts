@@ -235,8 +235,11 @@ export async function queryCollection(
   collection: Collection,
   input: z.output<typeof QueryRequest>,
   caller: Caller,
-): Promise<{ matches: QueryMatch[]; scan: ScanUsed }> {
+): Promise<{ matches: QueryMatch[]; scan: ScanUsed; plan?: string[] }> {
   checkTuning(collection, input)
+  if (input.explain && caller.role !== 'service_role') {
+    throw new HttpError(403, 'forbidden', 'explain: needs the service_role key')
+  }
   return await asCaller(caller, async (tx) => {
     const vector =
       input.vector !== undefined
@@ -276,13 +279,19 @@ export async function queryCollection(
       scan = 'exact'
       rows = await runScan(tx, sql, params.values, scan)
     }
+    // The plan of the statement that answered, under the same settings, when asked for.
+    const plan = input.explain
+      ? (await tx.unsafe(`explain ${sql}`, params.values as never[])).map((row) =>
+          String(row['QUERY PLAN']),
+        )
+      : undefined
     const matches = rows.map((row) => {
       const match: QueryMatch = { id: row.id, distance: row.distance }
       if (input.includeValues) match.values = fromVectorText(collection.type, row.values)
       if (input.includeMetadata) match.metadata = row.metadata
       return match
     })
-    return { matches, scan }
+    return plan ? { matches, scan, plan } : { matches, scan }
   })
 }
 

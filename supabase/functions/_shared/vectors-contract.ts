@@ -181,6 +181,8 @@ export const QueryRequest = z
       .max(PROBES_RANGE.max, { error: `expected at most ${PROBES_RANGE.max}` })
       .optional(),
     scan: ScanMode.default('auto'),
+    /** Also answer the query plan and the scan used (service_role only, like Studio). */
+    explain: z.boolean().default(false),
   })
   .refine((query) => (query.vector === undefined) !== (query.id === undefined), {
     error: 'expected either "vector" or "id"',
@@ -202,6 +204,15 @@ export interface QueryMatch<M = Record<string, unknown>> {
   distance: number
   values?: VectorValues
   metadata?: M
+}
+
+/** Answer of a query: the matches, and with `explain`, how the query ran. */
+export interface QueryResponse<M = Record<string, unknown>> {
+  matches: QueryMatch<M>[]
+  /** With `explain: true`: whether the vector index or an exact scan answered. */
+  scan?: 'index' | 'exact'
+  /** With `explain: true`: EXPLAIN of the statement that answered. */
+  plan?: string[]
 }
 
 /** Answer of describe (`GET /vectors/<collection>/describe`). */

@@ -52,8 +52,12 @@ const POST_ROUTES = {
       schema: QueryRequest,
       status: 200,
       handle: async (input, caller) => {
-        const { matches } = await queryCollection(await findCollection(name), input, caller)
-        return { matches }
+        const { matches, scan, plan } = await queryCollection(
+          await findCollection(name),
+          input,
+          caller,
+        )
+        return input.explain ? { matches, scan, plan } : { matches }
       },
     }),
 } as const
