@@ -151,6 +151,15 @@ export const DeleteRequest = z.union(
   },
 )
 
+/** An integer from `min` to `max`, with messages that say which bound was crossed. */
+export function integerIn(min: number, max: number) {
+  return z
+    .number({ error: 'expected an integer' })
+    .int({ error: 'expected an integer' })
+    .min(min, { error: `expected at least ${min}` })
+    .max(max, { error: `expected at most ${max}` })
+}
+
 /** How a query searches: the planner's choice, the vector index, or an exact scan. */
 export const ScanMode = z.enum(['auto', 'index', 'exact'])
 
@@ -159,27 +168,12 @@ export const QueryRequest = z
   .strictObject({
     vector: Values.optional(),
     id: RecordId.optional(),
-    topK: z
-      .number({ error: 'expected an integer' })
-      .int({ error: 'expected an integer' })
-      .min(1, { error: 'expected at least 1' })
-      .max(MAX_TOP_K, { error: `expected at most ${MAX_TOP_K}` })
-      .default(DEFAULT_TOP_K),
+    topK: integerIn(1, MAX_TOP_K).default(DEFAULT_TOP_K),
     filter: FilterSchema.optional(),
     includeValues: z.boolean().default(false),
     includeMetadata: z.boolean().default(true),
-    efSearch: z
-      .number()
-      .int({ error: 'expected an integer' })
-      .min(EF_SEARCH_RANGE.min, { error: `expected at least ${EF_SEARCH_RANGE.min}` })
-      .max(EF_SEARCH_RANGE.max, { error: `expected at most ${EF_SEARCH_RANGE.max}` })
-      .optional(),
-    probes: z
-      .number()
-      .int({ error: 'expected an integer' })
-      .min(PROBES_RANGE.min, { error: `expected at least ${PROBES_RANGE.min}` })
-      .max(PROBES_RANGE.max, { error: `expected at most ${PROBES_RANGE.max}` })
-      .optional(),
+    efSearch: integerIn(EF_SEARCH_RANGE.min, EF_SEARCH_RANGE.max).optional(),
+    probes: integerIn(PROBES_RANGE.min, PROBES_RANGE.max).optional(),
     scan: ScanMode.default('auto'),
     /** Also answer the query plan and the scan used (service_role only, like Studio). */
     explain: z.boolean().default(false),
