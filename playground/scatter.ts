@@ -32,13 +32,17 @@ import { LineSegmentsGeometry } from 'three/addons/lines/LineSegmentsGeometry.js
 import { CSS2DObject, CSS2DRenderer } from 'three/addons/renderers/CSS2DRenderer.js'
 import type { Point3 } from './pca.ts'
 
+/** A row's id: a number in `items`, text in a collection. */
+export type PointId = number | string
+
 /** What to draw. Coordinates are the data's own (or its PCA's); the scatter fits them to view. */
 export interface ScatterData {
-  points: { id: number; position: Point3; embedding: readonly number[] }[]
+  /** `embedding` as numbers: bits as 0 and 1, sparse vectors written out. */
+  points: { id: PointId; position: Point3; embedding: readonly number[] }[]
   /** The last search's query, if any. */
   query?: Point3
   /** The ids of the query's neighbours, nearest first. */
-  neighbours: readonly number[]
+  neighbours: readonly PointId[]
   /** Names of the three axes, e.g. `x` or `PC1 · 41%`. */
   axes: [string, string, string]
   /** Whether the origin means something (raw coordinates: cosine distance is an angle from it). */
@@ -67,7 +71,7 @@ export class Scatter {
   readonly #content = new Scene()
   readonly #tooltip: HTMLElement
   #instances: InstancedMesh | undefined
-  #ids: number[] = []
+  #ids: PointId[] = []
   #embeddings: (readonly number[])[] = []
   #lineMaterial: LineMaterial | undefined
   #frame = 0

@@ -2,6 +2,10 @@
  * The playground server's JSON, as the page reads it and the server writes it: one set of
  * types for both sides (scripts/stack/playground-server.ts and playground/main.ts).
  */
+import type { VectorType } from '../supabase/functions/_shared/vector-kinds.ts'
+import type { VectorValues } from '../supabase/functions/_shared/vectors-contract.ts'
+
+export type { VectorType, VectorValues }
 
 /** `GET /config.json`: where the functions are and the keys to call them with. */
 export interface PlaygroundConfig {
@@ -13,19 +17,33 @@ export interface PlaygroundConfig {
 /** A distance metric, named as pgvector's operator classes name them (`vector_cosine_ops`). */
 export type Metric = 'cosine' | 'l2' | 'inner_product' | 'l1' | 'hamming' | 'jaccard'
 
+/**
+ * Which API serves a collection: the tutorial's `items` (the items and match-items
+ * functions, `client.items`), or a collection made by `collection:new` (the vectors
+ * function, `client.collection(name)`).
+ */
+export type CollectionKind = 'items' | 'collection'
+
 /** One searchable table, described from the database's catalog. */
 export interface CollectionInfo {
   /** What the page and the routes call it, e.g. `items`. */
   name: string
+  /** Which SDK calls insert into it and search it. */
+  kind: CollectionKind
   /** The qualified table, e.g. `public.items`. */
   table: string
   /** The vector column. */
   column: string
   /** The column's type as the catalog formats it, e.g. `extensions.vector(3)`. */
   type: string
+  /** pgvector's type of the column, without the modifier: how its values are written. */
+  vectorType: VectorType
   /** The column's dimension count (its type modifier). */
   dimensions: number
-  /** The metric of the column's vector index, or null when it has none. */
+  /**
+   * The metric of the column's vector index; for a collection without one, the metric its
+   * marker comment declares (which the vectors function searches by); otherwise null.
+   */
   metric: Metric | null
   /** The name of the column's vector index (HNSW or IVFFlat), or null. */
   index: string | null
@@ -40,8 +58,12 @@ export interface CollectionsResponse {
 
 /** One stored row, as the rows table and the scatter show it. */
 export interface Row {
-  id: number
-  embedding: number[]
+  /** A number for `items` (bigint ids, as its functions answer them); text in a collection. */
+  id: number | string
+  /** In the JSON form the functions use for the column's type (see vector-values.ts). */
+  embedding: VectorValues
+  /** A collection's metadata; `items` has none. */
+  metadata?: Record<string, unknown>
 }
 
 /** `GET /api/rows?collection=…&limit=…`: the first `limit` rows by id, and how many there are. */
@@ -65,6 +87,11 @@ export interface ExplainResponse {
   indexUsed: boolean
   /** The index the plan scans, if any. */
   index: string | null
+}
+
+/** What the EXPLAIN panel shows: for a collection, also the scan its query chose. */
+export interface ExplainShown extends ExplainResponse {
+  scan?: 'index' | 'exact'
 }
 
 /** What every refusal of the playground server looks like, as the functions' refusals do. */

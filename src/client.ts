@@ -19,7 +19,7 @@ import {
   MatchboxHttpError,
   MatchboxValidationError,
 } from './errors.ts'
-import type { CallOptions, MatchboxResult } from './types.ts'
+import type { CallOptions, MatchboxResult, MatchOptions } from './types.ts'
 
 /** The part of a functions client the SDK uses; `supabase.functions` is one. */
 export interface FunctionsInvoker {
@@ -78,17 +78,20 @@ export class ItemsClient {
    * @example
    * const { data } = await items.matchItems([3, 1, 2], 4)
    * // [{ id: 22, embedding: [3, 1, 2], distance: 0 }, …]
+   * @example Trading speed for recall
+   * await items.matchItems(embedding, 10, { efSearch: 100 })
    */
   async matchItems(
     embedding: readonly number[],
     count?: number,
-    options: CallOptions = {},
+    options: MatchOptions = {},
   ): Promise<MatchboxResult<Match[]>> {
+    const { efSearch, ...call } = options
     const result = await this.#call<MatchItemsResponse>(
       FUNCTION_NAMES.matchItems,
       MatchItemsRequest,
-      { embedding: [...embedding], count },
-      options,
+      { embedding: [...embedding], count, efSearch },
+      call,
     )
     return result.error ? result : { data: result.data.matches, error: null }
   }

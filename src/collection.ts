@@ -8,6 +8,7 @@ import {
   FetchRequest,
   QueryRequest,
   type QueryMatch,
+  type QueryResponse,
   UpsertRequest,
   type VectorRecord,
   type VectorValuesInput,
@@ -114,6 +115,22 @@ export class CollectionClient<M extends Metadata = Metadata> {
       options,
     )
     return result.error ? result : { data: result.data.matches, error: null }
+  }
+
+  /**
+   * Runs a query and also says how it ran: `scan` (the vector index or an exact scan) and
+   * `plan` (EXPLAIN of the statement that answered). Needs the service_role key.
+   *
+   * @example
+   * const { data } = await docs.explain({ vector, topK: 5, filter: { year: 2024 } })
+   * // { matches: […], scan: 'exact', plan: ['Limit  (cost=…)', …] }
+   */
+  explain(query: QueryInput<M>, options?: CallOptions): Promise<MatchboxResult<QueryResponse<M>>> {
+    return this.#transport.call(
+      `${this.#path}/query`,
+      { method: 'POST', schema: QueryRequest, body: { ...query, explain: true } },
+      options,
+    )
   }
 
   /** The collection's dimensions, type, metric, index and row count. */

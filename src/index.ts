@@ -31,6 +31,7 @@ export type { ClientOptions, ClientSource } from './transport.ts'
 export type {
   CollectionDescription,
   QueryMatch,
+  QueryResponse,
   SparseValues,
   VectorRecord,
   VectorValues,

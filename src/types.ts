@@ -17,3 +17,12 @@ export interface CallOptions {
   /** Aborts the request. */
   signal?: AbortSignal
 }
+
+/** Options of one search. */
+export interface MatchOptions extends CallOptions {
+  /**
+   * pgvector's `hnsw.ef_search` for this search, 1 to 1000 (default: the database's, 40):
+   * higher finds more of the true nearest neighbours, more slowly.
+   */
+  efSearch?: number
+}

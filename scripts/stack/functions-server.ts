@@ -20,18 +20,69 @@ export interface FunctionsServerOptions {
   readyTimeoutMs?: number
 }
 
-/** A running functions server. */
+/** A running functions server, restarted by this process whenever it dies. */
 export interface FunctionsServer {
   url: string
-  process: ChildProcess
+  /** The Deno process serving now. */
+  readonly process: ChildProcess
+  /** How many times it has been restarted after dying. */
+  readonly restarts: number
   stop(): Promise<void>
 }
 
 const GATEWAY = path.join(path.dirname(new URL(import.meta.url).pathname), 'gateway', 'main.ts')
 
-/** Starts Deno and resolves once it listens; rejects with its output if it exits first. */
-export function startFunctionsServer(options: FunctionsServerOptions): Promise<FunctionsServer> {
+/**
+ * Starts Deno and resolves once it listens; rejects with its output if it exits first. If it
+ * dies later (a function took the process down), it is started again: requests meanwhile
+ * fail to connect, and the next ones succeed.
+ */
+export async function startFunctionsServer(
+  options: FunctionsServerOptions,
+): Promise<FunctionsServer> {
   const log = options.log ?? ((line) => console.log(line))
+  let child = await spawnGateway(options, log)
+  let stopping = false
+  let restarts = 0
+  const supervise = (watched: ChildProcess) => {
+    watched.once('exit', (code, signal) => {
+      if (stopping) return
+      log(`the functions server exited (${signal ?? `code ${code}`}): restarting it`)
+      const restart = async () => {
+        try {
+          child = await spawnGateway(options, log)
+          restarts++
+          supervise(child)
+        } catch (error) {
+          log(
+            `restarting the functions server failed: ${error instanceof Error ? error.message : error}`,
+          )
+          if (!stopping) setTimeout(() => void restart(), 1000)
+        }
+      }
+      void restart()
+    })
+  }
+  supervise(child)
+  return {
+    url: `http://127.0.0.1:${options.port}`,
+    get process() {
+      return child
+    },
+    get restarts() {
+      return restarts
+    },
+    stop() {
+      stopping = true
+      return stopChild(child)
+    },
+  }
+}
+
+function spawnGateway(
+  options: FunctionsServerOptions,
+  log: (line: string) => void,
+): Promise<ChildProcess> {
   const child = spawn(
     binary('deno'),
     [
@@ -62,7 +113,7 @@ export function startFunctionsServer(options: FunctionsServerOptions): Promise<F
     if (recent.length > 50) recent.shift()
   }
 
-  return new Promise((resolve, reject) => {
+  return new Promise<ChildProcess>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL')
       reject(new Error(`the functions server did not start in time:\n${recent.join('\n')}`))
@@ -75,11 +126,7 @@ export function startFunctionsServer(options: FunctionsServerOptions): Promise<F
     createInterface({ input: child.stdout! }).on('line', (line) => {
       if (line.startsWith('{"ready":true')) {
         clearTimeout(timer)
-        resolve({
-          url: `http://127.0.0.1:${options.port}`,
-          process: child,
-          stop: () => stopChild(child),
-        })
+        resolve(child)
         return
       }
       remember(line)

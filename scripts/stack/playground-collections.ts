@@ -1,33 +1,59 @@
 /**
  * What the playground reads from the database: the collections it can show, described from
  * the catalog (type, dimensions, vector index and its metric), their rows, and the plan of
- * a search. The page inserts and searches through the SDK; only these reads come here.
+ * an `items` search. The page inserts and searches through the SDK; only these reads come
+ * here.
  *
- * Today there is one collection, the tutorial's `items`. The registry below is the one
- * place that will list more, so the page and the routes need not change when it does.
+ * Two kinds of collection: the tutorial's `items`, named below, and every table that
+ * `collection:new` made, found as the vectors function finds them, by the marker comment
+ * on the table. Both are described by one function, so the page sees them alike.
  */
 import type postgres from 'postgres'
-import type { CollectionInfo, ExplainResponse, Metric, Row } from '../../playground/types.ts'
+import type {
+  CollectionInfo,
+  CollectionKind,
+  ExplainResponse,
+  Metric,
+  Row,
+} from '../../playground/types.ts'
+import { indexUse } from '../../playground/plan.ts'
+import { COLLECTION_MARKER } from '../../supabase/functions/_shared/collection-marker.ts'
+import {
+  METRICS,
+  metricOfOperatorClass,
+  VECTOR_TYPES,
+  type VectorType,
+} from '../../supabase/functions/_shared/vector-kinds.ts'
+import { fromVectorText } from '../../supabase/functions/_shared/vector-values.ts'
 import { explainFunctionQuery } from '../explain.ts'
+
+export { indexUse }
 
 /** A collection as the playground knows it before asking the catalog. */
 export interface CollectionSource {
+  kind: CollectionKind
   name: string
   table: string
   column: string
-  /** The SQL search function's signature, for EXPLAIN, as `regprocedure` reads it. */
-  searchFunction: string
 }
 
-/** The collections the playground lists. */
-export const COLLECTIONS: readonly CollectionSource[] = [
-  {
-    name: 'items',
-    table: 'public.items',
-    column: 'embedding',
-    searchFunction: 'public.match_items(extensions.vector, int)',
-  },
-]
+/** The tutorial's table, searched through `public.match_items`. */
+export const ITEMS: CollectionSource = {
+  kind: 'items',
+  name: 'items',
+  table: 'public.items',
+  column: 'embedding',
+}
+
+/** `match_items`' signature, for EXPLAIN, as `regprocedure` reads it. */
+const ITEMS_SEARCH_FUNCTION = 'public.match_items(extensions.vector, int)'
+
+/**
+ * The names a collection may have: those `collection:new` writes and the vectors function
+ * serves (lowercase, so they never need quoting). A table with the marker but another name
+ * would be listed here and refused there; it is left out.
+ */
+const COLLECTION_NAME = /^[a-z][a-z0-9_]{0,47}$/
 
 /** Most rows one `GET /api/rows` answers: more would not help a scatter or a table. */
 export const MAX_ROWS = 1000
@@ -35,48 +61,85 @@ export const MAX_ROWS = 1000
 /** The `limit` of `GET /api/rows` when none is given. */
 export const DEFAULT_ROWS = 500
 
-// pgvector's operator classes end in the metric's short name (`vector_cosine_ops`).
-const OPCLASS_METRICS: Readonly<Record<string, Metric>> = {
-  cosine_ops: 'cosine',
-  l2_ops: 'l2',
-  ip_ops: 'inner_product',
-  l1_ops: 'l1',
-  hamming_ops: 'hamming',
-  jaccard_ops: 'jaccard',
-}
-
-/** The registered collection called `name`, if there is one. */
-export function findCollection(name: string): CollectionSource | undefined {
-  return COLLECTIONS.find((collection) => collection.name === name)
+/**
+ * Every collection the playground can show: `items`, then the marked tables by name. The
+ * catalog is read on each call, so a collection pushed a moment ago is listed.
+ *
+ * @example
+ * await collectionSources(sql) // [ITEMS, { kind: 'collection', name: 'docs', table: 'public.docs', … }]
+ */
+export async function collectionSources(sql: postgres.Sql): Promise<CollectionSource[]> {
+  const tables = await sql<{ name: string }[]>`
+    select c.relname as name
+    from pg_catalog.pg_class c
+    join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+    where n.nspname = 'public' and c.relkind = 'r'
+      and starts_with(coalesce(pg_catalog.obj_description(c.oid, 'pg_class'), ''), ${COLLECTION_MARKER})
+    order by c.relname`
+  return [
+    ITEMS,
+    ...tables.flatMap((table) =>
+      COLLECTION_NAME.test(table.name) ? [collectionSource(table.name)] : [],
+    ),
+  ]
 }
 
 /**
- * Describes each registered collection from the catalog; one whose table does not exist
- * (not yet migrated) is left out.
+ * The collection called `name` (`items`, or a marked table), or undefined if there is none.
+ * Only names the vectors function accepts reach the catalog.
+ */
+export async function findCollection(
+  sql: postgres.Sql,
+  name: string,
+): Promise<CollectionSource | undefined> {
+  if (name === ITEMS.name) return ITEMS
+  if (!COLLECTION_NAME.test(name)) return undefined
+  const [table] = await sql<{ marked: boolean }[]>`
+    select starts_with(coalesce(pg_catalog.obj_description(c.oid, 'pg_class'), ''), ${COLLECTION_MARKER}) as marked
+    from pg_catalog.pg_class c
+    join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+    where n.nspname = 'public' and c.relname = ${name} and c.relkind = 'r'`
+  return table?.marked ? collectionSource(name) : undefined
+}
+
+function collectionSource(name: string): CollectionSource {
+  return { kind: 'collection', name, table: `public.${name}`, column: 'embedding' }
+}
+
+/**
+ * Describes every collection from the catalog; one whose table or vector column is missing
+ * (not yet migrated, or not a pgvector type) is left out.
  *
  * @example
- * const [items] = await describeCollections(sql) // { name: 'items', dimensions: 3, metric: 'cosine', … }
+ * const [items] = await describeCollections(sql) // { name: 'items', kind: 'items', dimensions: 3, metric: 'cosine', … }
  */
 export async function describeCollections(sql: postgres.Sql): Promise<CollectionInfo[]> {
   const described: CollectionInfo[] = []
-  for (const source of COLLECTIONS) {
+  for (const source of await collectionSources(sql)) {
     const info = await describeCollection(sql, source)
     if (info) described.push(info)
   }
   return described
 }
 
-/** One collection from the catalog, or undefined if its table or column is missing. */
+/**
+ * One collection from the catalog, `items` or a marked table alike, or undefined if its
+ * table or column is missing or the column is not one of pgvector's types.
+ */
 export async function describeCollection(
   sql: postgres.Sql,
   source: CollectionSource,
 ): Promise<CollectionInfo | undefined> {
-  const [column] = await sql<{ type: string; dimensions: number }[]>`
-    select pg_catalog.format_type(a.atttypid, a.atttypmod) as type, a.atttypmod as dimensions
+  const [column] = await sql<
+    { type: string; base: string; dimensions: number; comment: string | null }[]
+  >`
+    select pg_catalog.format_type(a.atttypid, a.atttypmod) as type, t.typname as base,
+      a.atttypmod as dimensions, pg_catalog.obj_description(a.attrelid, 'pg_class') as comment
     from pg_catalog.pg_attribute a
+    join pg_catalog.pg_type t on t.oid = a.atttypid
     where a.attrelid = to_regclass(${source.table}) and a.attname = ${source.column}
       and not a.attisdropped`
-  if (!column) return undefined
+  if (!column || !(VECTOR_TYPES as readonly string[]).includes(column.base)) return undefined
   const [index] = await sql<{ name: string; opclass: string }[]>`
     select i.relname as name, opc.opcname as opclass
     from pg_catalog.pg_index x
@@ -85,7 +148,7 @@ export async function describeCollection(
     join pg_catalog.pg_opclass opc on opc.oid = x.indclass[0]
     join pg_catalog.pg_attribute a on a.attrelid = x.indrelid and a.attnum = x.indkey[0]
     where x.indrelid = to_regclass(${source.table}) and a.attname = ${source.column}
-      and am.amname in ('hnsw', 'ivfflat')
+      and am.amname in ('hnsw', 'ivfflat') and x.indisvalid
     order by i.relname
     limit 1`
   const [count] = await sql<
@@ -93,11 +156,14 @@ export async function describeCollection(
   >`select count(*)::int as rows from ${sql(source.table)}`
   return {
     name: source.name,
+    kind: source.kind,
     table: source.table,
     column: source.column,
     type: column.type,
+    vectorType: column.base as VectorType,
     dimensions: column.dimensions,
-    metric: index ? metricOf(index.opclass) : null,
+    // As the vectors function decides it: the index's metric, else the declared one.
+    metric: (index ? metricOf(index.opclass) : null) ?? declaredMetric(column.comment),
     index: index?.name ?? null,
     rows: count?.rows ?? 0,
   }
@@ -105,66 +171,70 @@ export async function describeCollection(
 
 /** The metric an operator class orders by, e.g. `cosine` for `vector_cosine_ops`. */
 export function metricOf(opclass: string): Metric | null {
-  const suffix = Object.keys(OPCLASS_METRICS).find((end) => opclass.endsWith(`_${end}`))
-  return suffix ? OPCLASS_METRICS[suffix]! : null
+  return metricOfOperatorClass(opclass) ?? null
 }
 
-/** The first `limit` rows of a collection by id, and how many it holds. */
-export async function readRows(
-  sql: postgres.Sql,
-  source: CollectionSource,
-  limit: number,
-): Promise<{ rows: Row[]; total: number }> {
-  const rows = await sql<{ id: string; embedding: string }[]>`
-    select id, ${sql(source.column)}::text as embedding
-    from ${sql(source.table)}
-    order by id
-    limit ${limit}`
-  const [count] = await sql<
-    { total: number }[]
-  >`select count(*)::int as total from ${sql(source.table)}`
-  return {
-    // bigint ids arrive as strings; the SDK answers them as JSON numbers, and so does this.
-    rows: rows.map((row) => ({ id: Number(row.id), embedding: JSON.parse(row.embedding) })),
-    total: count?.total ?? 0,
+/**
+ * The metric a collection's marker comment declares (`matchbox collection {"metric":"l2"}`),
+ * or null for any other comment.
+ *
+ * @example
+ * declaredMetric('matchbox collection {"metric":"l2"}') // 'l2'
+ */
+export function declaredMetric(comment: string | null): Metric | null {
+  if (!comment?.startsWith(COLLECTION_MARKER)) return null
+  try {
+    const { metric } = JSON.parse(comment.slice(COLLECTION_MARKER.length)) as { metric?: unknown }
+    return METRICS.find((known) => known === metric) ?? null
+  } catch {
+    return null
   }
 }
 
 /**
- * The plan of the collection's search query for `embedding` and `count`, and whether it
- * scans the collection's vector index.
+ * The first `limit` rows of a collection by id, with their metadata for a collection, and
+ * how many it holds (as `describeCollection` counted them).
+ */
+export async function readRows(
+  sql: postgres.Sql,
+  collection: CollectionInfo,
+  limit: number,
+): Promise<{ rows: Row[]; total: number }> {
+  const isItems = collection.kind === 'items'
+  // `c.id`, not `id`: ordering by the output column would sort items' ids as text.
+  const rows = await sql<{ id: string; embedding: string; metadata?: Record<string, unknown> }[]>`
+    select c.id::text as id, c.${sql(collection.column)}::text as embedding
+      ${isItems ? sql`` : sql`, c.metadata`}
+    from ${sql(collection.table)} as c
+    order by c.id
+    limit ${limit}`
+  return {
+    rows: rows.map((row) => ({
+      // bigint ids arrive as strings; the SDK answers them as JSON numbers, and so does this.
+      id: isItems ? Number(row.id) : row.id,
+      embedding: fromVectorText(collection.vectorType, row.embedding),
+      ...(isItems ? {} : { metadata: row.metadata ?? {} }),
+    })),
+    total: collection.rows,
+  }
+}
+
+/**
+ * The plan of `items`' search query for `embedding` and `count`, and whether it scans the
+ * vector index. (A collection's query answers its own plan, with `explain: true`.)
  *
  * Planned as the database owner, not as the page's anon key: the items policies for reading
  * are `using (true)`, which add nothing to the plan.
  */
 export async function explainSearch(
   sql: postgres.Sql,
-  source: CollectionSource,
   vectorIndex: string | null,
   embedding: readonly number[],
   count: number,
 ): Promise<ExplainResponse> {
-  const plan = await explainFunctionQuery(sql, source.searchFunction, [
+  const plan = await explainFunctionQuery(sql, ITEMS_SEARCH_FUNCTION, [
     `[${embedding.join(',')}]`,
     count,
   ])
   return { plan, ...indexUse(plan, vectorIndex) }
-}
-
-/**
- * Which index a plan scans, and whether that is the vector index.
- *
- * @example
- * indexUse(['Limit', '  ->  Index Scan using items_embedding_hnsw_idx on items'], 'items_embedding_hnsw_idx')
- * // { indexUsed: true, index: 'items_embedding_hnsw_idx' }
- */
-export function indexUse(
-  plan: readonly string[],
-  vectorIndex: string | null,
-): { indexUsed: boolean; index: string | null } {
-  const scanned = plan.flatMap(
-    (line) => /Index (?:Only )?Scan(?: Backward)? using (\S+)/.exec(line)?.[1] ?? [],
-  )
-  const indexUsed = vectorIndex !== null && scanned.includes(vectorIndex)
-  return { indexUsed, index: indexUsed ? vectorIndex : (scanned[0] ?? null) }
 }

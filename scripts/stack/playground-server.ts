@@ -1,8 +1,8 @@
 /**
  * The playground's server: the page (bundled from playground/ on first request), the keys
  * it calls the functions with, and the reads the SDK has no call for (collections, rows,
- * EXPLAIN). Inserts and searches do not come here: the page sends them through the SDK to
- * the functions, as an app would.
+ * the EXPLAIN of an `items` search). Inserts and searches do not come here: the page sends
+ * them through the SDK to the functions, as an app would.
  *
  * A local development tool like Supabase Studio, never deployed: it listens on 127.0.0.1
  * only, answers only requests addressed to that host, and hands the service_role key to the
@@ -20,6 +20,7 @@ import {
   MatchItemsRequest,
 } from '../../supabase/functions/_shared/contract.ts'
 import type {
+  CollectionInfo,
   CollectionsResponse,
   ExplainResponse,
   PlaygroundConfig,
@@ -57,7 +58,10 @@ export interface PlaygroundServer {
 /** Largest request body the server reads: an EXPLAIN of a 16,000-dimension query fits. */
 const MAX_BODY_BYTES = 1024 * 1024
 
-/** `POST /api/explain`: a `match-items` body, plus the collection it searched. */
+/**
+ * `POST /api/explain`: a `match-items` body, plus the collection it searched (`items`: a
+ * collection's query answers its own plan).
+ */
 const ExplainBody = MatchItemsRequest.extend({
   collection: z.string({ error: 'expected a collection name' }),
 })
@@ -234,17 +238,23 @@ function createRoutes({ sql, config, log }: RouteContext) {
     if (route === '/api/rows') {
       allow(request, 'GET')
       const query = parse(RowsQuery, Object.fromEntries(url.searchParams))
-      const source = collectionNamed(query.collection)
-      const { rows, total } = await readRows(sql, source, query.limit)
-      const body: RowsResponse = { collection: source.name, rows, total, limit: query.limit }
+      const info = await describeNamed(sql, query.collection)
+      const { rows, total } = await readRows(sql, info, query.limit)
+      const body: RowsResponse = { collection: info.name, rows, total, limit: query.limit }
       return json(200, body)
     }
     if (route === '/api/explain') {
       allow(request, 'POST')
       const input = parse(ExplainBody, await readJson(request))
-      const source = collectionNamed(input.collection)
-      const info = await describeCollection(sql, source)
-      if (!info) throw notFound(`the table ${source.table}`)
+      const info = await describeNamed(sql, input.collection)
+      if (info.kind !== 'items') {
+        // Planning it here would plan another statement than the one that answered.
+        throw new PlaygroundError(
+          400,
+          'invalid_request',
+          `collection: "${info.name}" is a collection: its query answers its own plan with "explain": true`,
+        )
+      }
       if (input.embedding.length !== info.dimensions) {
         throw new PlaygroundError(
           400,
@@ -254,7 +264,6 @@ function createRoutes({ sql, config, log }: RouteContext) {
       }
       const body: ExplainResponse = await explainSearch(
         sql,
-        source,
         info.index,
         input.embedding,
         input.count,
@@ -294,8 +303,16 @@ function allow(request: http.IncomingMessage, method: 'GET' | 'POST'): void {
   )
 }
 
-function collectionNamed(name: string): CollectionSource {
-  const source = findCollection(name)
+/** The collection called `name` as the catalog describes it; 404 if there is none. */
+async function describeNamed(sql: postgres.Sql, name: string): Promise<CollectionInfo> {
+  const source = await collectionNamed(sql, name)
+  const info = await describeCollection(sql, source)
+  if (!info) throw notFound(`the table ${source.table}`)
+  return info
+}
+
+async function collectionNamed(sql: postgres.Sql, name: string): Promise<CollectionSource> {
+  const source = await findCollection(sql, name)
   if (!source) {
     throw new PlaygroundError(
       404,

@@ -41,6 +41,8 @@ export interface Stack {
   playgroundUrl: string
   /** Whether the database is the embedded one (false when SUPABASE_DB_URL is used). */
   embedded: boolean
+  /** The Deno process serving the functions now, and how often it has been restarted. */
+  functions: Pick<FunctionsServer, 'process' | 'restarts'>
   stop(): Promise<void>
 }
 
@@ -112,6 +114,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       serviceRoleKey: keys.serviceRoleKey,
       playgroundUrl: page.url,
       embedded: Boolean(embedded),
+      functions: running,
       stop() {
         stopped ??= (async () => {
           await page.stop()

@@ -1,9 +1,9 @@
 /**
  * The playground in a real browser: Debian's Chromium, headless, driven by playwright-core,
- * against the test run's stack. Inserts and searches through the page, and checks that the
- * page lists what the SDK answers, that the index served the search, and that the browser
- * logged no error and no request failed. Leaves a screenshot in test/artifacts/ (and, with
- * UPDATE_SCREENSHOT=1, the README's in docs/).
+ * against the test run's stack. Inserts and searches through the page, in `items` and in a
+ * collection, and checks that the page lists what the SDK answers, what the EXPLAIN says
+ * of the index, and that the browser logged no error and no request failed. Leaves
+ * screenshots in test/artifacts/ (and, with UPDATE_SCREENSHOT=1, the README's in docs/).
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -13,8 +13,9 @@ import { type BrowserContext, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { tutorialPoints } from '../../scripts/demo.ts'
 import { ROOT } from '../../scripts/stack/paths.ts'
-import { createItemsClient } from '../../src/index.ts'
+import { createItemsClient, createMatchboxClient } from '../../src/index.ts'
 import { stack } from '../support/http.ts'
+import { createCollection } from '../support/vectors.ts'
 
 const CHROMIUM = '/usr/bin/chromium'
 const ARTIFACTS = path.join(ROOT, 'test', 'artifacts')
@@ -82,13 +83,19 @@ afterAll(async () => {
 /** The text of every element with this test id, in page order. */
 const texts = (testid: string) => page.getByTestId(testid).allTextContents()
 
+/** Forgets what the browser complained of so far: each scenario checks its own. */
+function resetProblems(): void {
+  for (const list of Object.values(problems)) list.length = 0
+}
+
 describe('the playground', () => {
   it('inserts, searches, lists what the SDK answers and shows the plan, in Chromium', async () => {
+    resetProblems()
     await page.goto(stack.playgroundUrl)
     await page.locator('body[data-ready="true"]').waitFor()
-    expect(await page.getByTestId('collection-select').locator('option').allTextContents()).toEqual(
-      ['items'],
-    )
+    // items first; any collection another test file left would follow it.
+    const options = await page.getByTestId('collection-select').locator('option').allTextContents()
+    expect(options[0]).toBe('items')
     await expect
       .poll(() => page.getByTestId('collection-info').textContent())
       .toContain('vector(3) · cosine distance')
@@ -138,7 +145,7 @@ describe('the playground', () => {
       'Index Scan using items_embedding_hnsw_idx on items',
     )
 
-    await screenshot()
+    await screenshot('playground.png', true)
 
     // A vector of the wrong dimension: the page shows the function's refusal, via the SDK.
     await page.getByTestId('insert-input').fill('[1,2,3,4]')
@@ -162,16 +169,150 @@ describe('the playground', () => {
   })
 })
 
-/** Saves the page as it is, once every pending frame of the scatter has been drawn. */
-async function screenshot(): Promise<void> {
+describe('the playground with a collection', () => {
+  /** This file's own collection: 3-dimensional, cosine, HNSW, as `collection:new` makes it. */
+  const NAME = 't_pg_e2e_points'
+  type Point = { group: 'odd' | 'even'; sum: number }
+  const admin = createMatchboxClient({ url: stack.apiUrl, key: stack.serviceRoleKey })
+  const anon = createMatchboxClient({ url: stack.apiUrl, key: stack.anonKey })
+
+  beforeAll(async () => {
+    await createCollection(sql, { name: NAME, dimensions: 3 })
+    const { error } = await admin.collection<Point>(NAME).upsert(
+      tutorialPoints().map((values, index) => {
+        const sum = values.reduce((a, b) => a + b, 0)
+        return {
+          id: `pt-${String(index + 1).padStart(2, '0')}`,
+          values,
+          metadata: { group: sum % 2 === 1 ? 'odd' : 'even', sum },
+        }
+      }),
+    )
+    expect(error).toBeNull()
+  })
+
+  afterAll(async () => {
+    await sql.unsafe(
+      `drop table if exists public.${NAME} cascade; drop function if exists public.match_${NAME}`,
+    )
+  })
+
+  it('picks a collection, upserts, searches with a filter and shows the scan, in Chromium', async () => {
+    resetProblems()
+    await page.goto(stack.playgroundUrl)
+    await page.locator('body[data-ready="true"]').waitFor()
+    await page.getByTestId('collection-select').selectOption(NAME)
+    await expect
+      .poll(() => page.getByTestId('collection-info').textContent())
+      .toBe(`public.${NAME}.embedding · extensions.vector(3) · cosine distance`)
+    await expect.poll(() => page.getByTestId('rows-count').textContent()).toBe('28 rows')
+    const firstRow = page.getByTestId('row').first()
+    expect(await firstRow.locator('td').allTextContents()).toEqual([
+      'pt-01',
+      '[1,2,3]',
+      // jsonb's key order: shorter keys first.
+      '{"sum":6,"group":"even"}',
+    ])
+    expect(await page.getByTestId('scatter').getAttribute('data-points')).toBe('28')
+
+    // Upsert through the page: collection(name).upsert with the service_role key.
+    await page.getByTestId('insert-input').fill('[3,2,1]')
+    await page.getByTestId('insert-id').fill('pt-new')
+    await page.getByTestId('insert-metadata').fill('{"group":"odd","sum":7}')
+    await page.getByTestId('insert-submit').click()
+    const insertStatus = page.getByTestId('insert-status')
+    await expect.poll(() => insertStatus.getAttribute('data-state')).toBe('ok')
+    expect(await insertStatus.textContent()).toBe('upserted 1 record (id pt-new)')
+    await expect.poll(() => page.getByTestId('rows-count').textContent()).toBe('29 rows')
+
+    // Search with a filter, forcing the vector index: the page's neighbours are the SDK's.
+    const filter = { group: 'odd', sum: { $gte: 7 } } as const
+    await page.getByTestId('search-input').fill('[3,1,2]')
+    await page.getByTestId('search-k').fill('4')
+    await page.getByTestId('search-filter').fill(JSON.stringify(filter))
+    await page.getByTestId('search-scan').selectOption('index')
+    await search()
+    const viaIndex = await anon
+      .collection<Point>(NAME)
+      .query({ vector: [3, 1, 2], topK: 4, filter, scan: 'index' })
+    expect(viaIndex.error).toBeNull()
+    expect(viaIndex.data).toHaveLength(4)
+    expect(viaIndex.data!.every((match) => match.metadata!.group === 'odd')).toBe(true)
+    expect(await texts('result-id')).toEqual(viaIndex.data!.map((match) => match.id))
+    expect(await texts('result-distance')).toEqual(
+      viaIndex.data!.map((match) => String(match.distance)),
+    )
+    expect(await texts('result-metadata')).toEqual(
+      viaIndex.data!.map((match) => JSON.stringify(match.metadata)),
+    )
+    const explain = page.getByTestId('explain-index')
+    expect(await explain.textContent()).toBe(`index used: yes · ${NAME}_embedding_idx`)
+    expect(await explain.getAttribute('data-used')).toBe('true')
+    expect(await page.getByTestId('explain-scan').textContent()).toBe('scan: index')
+    expect(await page.getByTestId('explain-plan').textContent()).toContain(
+      `Index Scan using ${NAME}_embedding_idx on ${NAME}`,
+    )
+    const scatter = page.getByTestId('scatter')
+    expect(await scatter.getAttribute('data-points')).toBe('29')
+    expect(await scatter.getAttribute('data-neighbours')).toBe('4')
+    expect(await scatter.getAttribute('data-query')).toBe('yes')
+    await screenshot('playground-collection.png')
+
+    // The same filter left to `auto`: few rows match, so an exact scan answers, and says so.
+    await page.getByTestId('search-scan').selectOption('auto')
+    await search()
+    const auto = await anon.collection<Point>(NAME).query({ vector: [3, 1, 2], topK: 4, filter })
+    expect(await texts('result-id')).toEqual(auto.data!.map((match) => match.id))
+    expect(await texts('result-distance')).toEqual(
+      auto.data!.map((match) => String(match.distance)),
+    )
+    expect(await explain.getAttribute('data-used')).toBe('false')
+    expect(await explain.textContent()).toMatch(/^index used: no/)
+    expect(await page.getByTestId('explain-scan').textContent()).toBe('scan: exact')
+
+    // A filter the function refuses: its message, via the SDK, and nothing else breaks.
+    await page.getByTestId('search-filter').fill('{"sum":{"$gtt":7}}')
+    await search('error')
+    expect(await page.getByTestId('search-status').textContent()).toBe(
+      'filter.sum.$gtt: unknown operator "$gtt" invalid_filter',
+    )
+
+    const query = `${stack.apiUrl}/functions/v1/vectors/${NAME}/query`
+    expect(problems.errorResponses).toEqual([{ status: 400, url: query }])
+    expect(problems.consoleErrors).toEqual([
+      {
+        text: 'Failed to load resource: the server responded with a status of 400 (Bad Request)',
+        url: query,
+      },
+    ])
+    expect(problems.pageErrors).toEqual([])
+    expect(problems.failedRequests).toEqual([])
+    expect(await page.getByTestId('page-error').isHidden()).toBe(true)
+  })
+})
+
+/** Submits the search form and waits for its answer. */
+async function search(state: 'ok' | 'error' = 'ok'): Promise<void> {
+  const status = page.getByTestId('search-status')
+  // Marked busy first, so that the wait below is for this search's answer, not the last one's.
+  await page.getByTestId('search-submit').click()
+  await expect.poll(() => status.getAttribute('data-state')).not.toBe('busy')
+  expect(await status.getAttribute('data-state')).toBe(state)
+}
+
+/**
+ * Saves the page as it is, once every pending frame of the scatter has been drawn; the
+ * README's picture too when it is the one `forReadme` and UPDATE_SCREENSHOT=1.
+ */
+async function screenshot(name: string, forReadme = false): Promise<void> {
   await page.evaluate(
     () => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))),
   )
   mkdirSync(ARTIFACTS, { recursive: true })
-  const image = await page.screenshot({ path: path.join(ARTIFACTS, 'playground.png') })
+  const image = await page.screenshot({ path: path.join(ARTIFACTS, name) })
   expect(image.byteLength).toBeGreaterThan(20_000)
-  if (process.env.UPDATE_SCREENSHOT === '1') {
+  if (forReadme && process.env.UPDATE_SCREENSHOT === '1') {
     mkdirSync(path.join(ROOT, 'docs'), { recursive: true })
-    await page.screenshot({ path: path.join(ROOT, 'docs', 'playground.png') })
+    await page.screenshot({ path: path.join(ROOT, 'docs', name) })
   }
 }

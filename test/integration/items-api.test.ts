@@ -185,13 +185,13 @@ describe('POST /functions/v1/match-items', () => {
   })
 
   it('answers 500 without internals when the database fails unexpectedly', async () => {
-    await sql`alter function public.match_items(extensions.vector, int) rename to match_items_away`
+    await sql`alter table public.items rename to items_away`
     try {
       const { status, body } = await post('match-items', { embedding: [3, 1, 2] })
       expect(status).toBe(500)
       expect(body).toEqual({ error: { code: 'internal_error', message: 'internal server error' } })
     } finally {
-      await sql`alter function public.match_items_away(extensions.vector, int) rename to match_items`
+      await sql`alter table public.items_away rename to items`
     }
     expect((await post('match-items', { embedding: [3, 1, 2] })).status).toBe(200)
   })

@@ -1,13 +1,22 @@
 /**
- * The playground server's own routes on the test stack: what they answer, and a clear 4xx
- * for each kind of bad request, in the functions' `{"error":{"code","message"}}` shape.
+ * The playground server's own routes on the test stack: what they answer, for `items` and
+ * for collections, and a clear 4xx for each kind of bad request, in the functions'
+ * `{"error":{"code","message"}}` shape.
  */
 import http from 'node:http'
 import postgres from 'postgres'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { stack } from '../support/http.ts'
+import { createCollection } from '../support/vectors.ts'
 
 const sql = postgres(stack.dbUrl, { max: 1, onnotice: () => {} })
+
+/** This file's collections (its own names: other files make and drop theirs). */
+const DOCS = 't_pg_srv_docs'
+const BITS = 't_pg_srv_bits'
+const TERMS = 't_pg_srv_terms'
+/** A table with a vector column but no collection marker: not a collection. */
+const PLAIN = 't_pg_srv_plain'
 
 // deno-lint-ignore no-explicit-any -- answers are checked field by field
 async function call(route: string, init?: RequestInit): Promise<{ status: number; body: any }> {
@@ -25,8 +34,28 @@ const explain = (body: unknown, headers: Record<string, string> = {}) =>
 beforeAll(async () => {
   await sql`delete from public.items`
   await sql`insert into public.items (embedding) values ('[1,2,3]'), ('[3,1,2]'), ('[1,1,1]')`
+  await createCollection(sql, { name: DOCS, dimensions: 3 })
+  await createCollection(sql, { name: BITS, dimensions: 8, type: 'bit', index: 'ivfflat' })
+  await createCollection(sql, { name: TERMS, dimensions: 10, type: 'sparsevec', metric: 'l2' })
+  await sql.unsafe(`drop table if exists public.${PLAIN};
+    create table public.${PLAIN} (id text primary key, embedding extensions.vector(3))`)
+  // Inserted out of order: the rows come back by id.
+  await sql.unsafe(`insert into public.${DOCS} (id, embedding, metadata) values
+    ('b', '[3,1,2]', '{"category":"news","year":2024}'),
+    ('a', '[1,2,3]', '{"category":"sport"}'),
+    ('c', '[1,1,1]', '{}')`)
+  await sql.unsafe(`insert into public.${BITS} (id, embedding) values ('x', '01010101')`)
+  await sql.unsafe(`insert into public.${TERMS} (id, embedding, metadata)
+    values ('t', '{1:0.5,8:2}/10', '{"lang":"en"}')`)
 })
-afterAll(() => sql.end())
+afterAll(async () => {
+  for (const name of [DOCS, BITS, TERMS, PLAIN]) {
+    await sql.unsafe(
+      `drop table if exists public.${name} cascade; drop function if exists public.match_${name}`,
+    )
+  }
+  await sql.end()
+})
 
 describe('the playground server', () => {
   it('serves the page with a policy that lets it reach only itself and the functions', async () => {
@@ -46,19 +75,91 @@ describe('the playground server', () => {
     })
   })
 
-  it('lists the items collection as the catalog describes it', async () => {
+  it('lists items, then every collection, as the catalog describes them', async () => {
     const { status, body } = await call('/api/collections')
     expect(status).toBe(200)
-    expect(body.collections).toEqual([
+    expect(body.collections[0]).toEqual({
+      name: 'items',
+      kind: 'items',
+      table: 'public.items',
+      column: 'embedding',
+      type: 'extensions.vector(3)',
+      vectorType: 'vector',
+      dimensions: 3,
+      metric: 'cosine',
+      index: 'items_embedding_hnsw_idx',
+      rows: 3,
+    })
+    const names = body.collections.map((collection: { name: string }) => collection.name)
+    expect(names).toEqual(expect.arrayContaining([DOCS, BITS, TERMS]))
+    expect(names).not.toContain(PLAIN)
+    // After items, by name.
+    expect(names.slice(1)).toEqual([...names.slice(1)].sort())
+    const byName = new Map(
+      body.collections.map((collection: { name: string }) => [collection.name, collection]),
+    )
+    expect(byName.get(DOCS)).toEqual({
+      name: DOCS,
+      kind: 'collection',
+      table: `public.${DOCS}`,
+      column: 'embedding',
+      type: 'extensions.vector(3)',
+      vectorType: 'vector',
+      dimensions: 3,
+      metric: 'cosine',
+      index: `${DOCS}_embedding_idx`,
+      rows: 3,
+    })
+    expect(byName.get(BITS)).toMatchObject({
+      type: 'bit(8)',
+      vectorType: 'bit',
+      dimensions: 8,
+      metric: 'hamming',
+      index: `${BITS}_embedding_idx`,
+      rows: 1,
+    })
+    expect(byName.get(TERMS)).toMatchObject({
+      type: 'extensions.sparsevec(10)',
+      vectorType: 'sparsevec',
+      dimensions: 10,
+      metric: 'l2',
+      index: `${TERMS}_embedding_idx`,
+    })
+  })
+
+  it('names a collection without its vector index by the metric its marker declares', async () => {
+    await sql.unsafe(`drop index public.${TERMS}_embedding_idx`)
+    try {
+      const { body } = await call('/api/collections')
+      const terms = body.collections.find((c: { name: string }) => c.name === TERMS)
+      expect(terms).toMatchObject({ metric: 'l2', index: null })
+    } finally {
+      await sql.unsafe(`create index ${TERMS}_embedding_idx on public.${TERMS}
+        using hnsw (embedding extensions.sparsevec_l2_ops)`)
+    }
+  })
+
+  it('reads a collection’s rows by id, with text ids, metadata and values in the API’s forms', async () => {
+    const { status, body } = await call(`/api/rows?collection=${DOCS}&limit=2`)
+    expect(status).toBe(200)
+    expect(body).toEqual({
+      collection: DOCS,
+      rows: [
+        { id: 'a', embedding: [1, 2, 3], metadata: { category: 'sport' } },
+        { id: 'b', embedding: [3, 1, 2], metadata: { category: 'news', year: 2024 } },
+      ],
+      total: 3,
+      limit: 2,
+    })
+    expect((await call(`/api/rows?collection=${BITS}`)).body.rows).toEqual([
+      { id: 'x', embedding: '01010101', metadata: {} },
+    ])
+    // 0-based indices, as the vectors function answers them (pgvector's text counts from 1).
+    expect((await call(`/api/rows?collection=${TERMS}`)).body.rows).toEqual([
       {
-        name: 'items',
-        table: 'public.items',
-        column: 'embedding',
-        type: 'extensions.vector(3)',
-        dimensions: 3,
-        metric: 'cosine',
-        index: 'items_embedding_hnsw_idx',
-        rows: 3,
+        id: 't',
+        embedding: { indices: [0, 7], values: [0.5, 2], dimensions: 10 },
+        metadata: { lang: 'en' },
       },
     ])
   })
@@ -72,6 +173,19 @@ describe('the playground server', () => {
       [3, 1, 2],
     ])
     expect(body.rows[0].id).toBeTypeOf('number')
+    expect(body.rows[0]).not.toHaveProperty('metadata')
+  })
+
+  it('orders items by their numeric id, not as text', async () => {
+    // Far past what the identity sequence hands out in a test run, and deleted after.
+    const ids = [99_999_999, 100_000_000]
+    await sql`insert into public.items (id, embedding) values (${ids[0]!}, '[1,0,0]'), (${ids[1]!}, '[0,1,0]')`
+    try {
+      const { body } = await call('/api/rows?collection=items')
+      expect(body.rows.slice(-2).map((row: { id: number }) => row.id)).toEqual(ids)
+    } finally {
+      await sql`delete from public.items where id = any(${ids})`
+    }
   })
 
   it('explains a search and says whether the vector index served it', async () => {
@@ -102,6 +216,24 @@ describe('the playground server', () => {
       'not_found',
       'no collection "nope": GET /api/collections lists them',
     ],
+    [
+      `/api/rows?collection=${PLAIN}`,
+      404,
+      'not_found',
+      `no collection "${PLAIN}": GET /api/collections lists them`,
+    ],
+    [
+      `/api/rows?collection=${encodeURIComponent("x'; drop table public.items; --")}`,
+      404,
+      'not_found',
+      `no collection "x'; drop table public.items; --": GET /api/collections lists them`,
+    ],
+    [
+      '/api/rows?collection=Items',
+      404,
+      'not_found',
+      'no collection "Items": GET /api/collections lists them',
+    ],
     ['/api/explain', 405, 'method_not_allowed', 'method GET is not allowed: use POST'],
     ['/nope', 404, 'not_found', 'no route for /nope: the page is at /, its data under /api/'],
   ])('GET %s answers %i %s', async (route, status, code, message) => {
@@ -119,6 +251,15 @@ describe('the playground server', () => {
     expect((await explain({ embedding: [1, 2, 3] })).body.error.message).toBe(
       'collection: expected a collection name',
     )
+    expect(await explain({ collection: DOCS, embedding: [1, 2, 3], count: 4 })).toEqual({
+      status: 400,
+      body: {
+        error: {
+          code: 'invalid_request',
+          message: `collection: "${DOCS}" is a collection: its query answers its own plan with "explain": true`,
+        },
+      },
+    })
     expect((await explain('{"collection":')).body.error.code).toBe('invalid_json')
     expect((await explain('', {})).body).toEqual({
       error: { code: 'invalid_json', message: 'request body is empty: send a JSON object' },

@@ -62,6 +62,11 @@ describe('client.collection<Doc>(name)', () => {
     const byId = await reader.query({ id: 'c', topK: 2, includeMetadata: false })
     expect(byId.data?.map((m) => m.id)).toEqual(['c', 'a'])
 
+    const explained = await admin.explain({ vector: [1, 0, 0], topK: 1, scan: 'index' })
+    expect(explained.data).toMatchObject({ matches: [{ id: 'a' }], scan: 'index' })
+    expect(explained.data?.plan?.join('\n')).toContain('Index Scan using t_sdk_embedding_idx')
+    expect((await reader.explain({ vector: [1, 0, 0] })).error).toMatchObject({ status: 403 })
+
     expect((await reader.describe()).data).toEqual({
       name: 't_sdk',
       dimensions: 3,

@@ -66,6 +66,25 @@ describe('the tutorial through the SDK', () => {
     await sql`delete from public.items where id <> all(${tutorialIds})`
   })
 
+  it('takes ef_search per search, 1 to 1000, and still returns whole counts in order', async () => {
+    await admin.insertItems(Array.from({ length: 60 }, (_, i) => [i + 1, 2, 3]))
+    for (const efSearch of [1, 1000]) {
+      const { data, error } = await reader.matchItems([1, 2, 3], 80, { efSearch })
+      expect(error).toBeNull()
+      expect(data).toHaveLength(80)
+      const distances = data!.map((m) => m.distance)
+      expect(distances).toEqual([...distances].sort((a, b) => a - b))
+    }
+    const tutorial = await reader.matchItems([3, 1, 2], 4, { efSearch: 10 })
+    expect(tutorial.data!.map((m) => m.id)).toEqual(
+      (await reader.matchItems([3, 1, 2], 4)).data!.map((m) => m.id),
+    )
+    expect((await reader.matchItems([3, 1, 2], 4, { efSearch: 0 })).error?.message).toBe(
+      'efSearch: expected at least 1',
+    )
+    await sql`delete from public.items where id <> all(${tutorialIds})`
+  })
+
   it('works from a supabase-js client (Node 20 needs the ws transport)', async () => {
     const supabase = createClient(stack.apiUrl, stack.anonKey, {
       realtime: { transport: WebSocket as never },

@@ -45,6 +45,23 @@ describe('MatchItemsRequest', () => {
     )
   })
 
+  it("takes an optional efSearch within pgvector's range, 1 to 1000", () => {
+    expect(MatchItemsRequest.parse({ embedding: [3, 1, 2], efSearch: 100 }).efSearch).toBe(100)
+    expect(MatchItemsRequest.parse({ embedding: [3, 1, 2] }).efSearch).toBeUndefined()
+    expect(issueOf(MatchItemsRequest, { embedding: [3, 1, 2], efSearch: 0 })).toBe(
+      'efSearch: expected at least 1',
+    )
+    expect(issueOf(MatchItemsRequest, { embedding: [3, 1, 2], efSearch: 1001 })).toBe(
+      'efSearch: expected at most 1000',
+    )
+    expect(issueOf(MatchItemsRequest, { embedding: [3, 1, 2], efSearch: 40.5 })).toBe(
+      'efSearch: expected an integer',
+    )
+    expect(issueOf(MatchItemsRequest, { embedding: [3, 1, 2], efSearch: '40' })).toBe(
+      'efSearch: expected an integer',
+    )
+  })
+
   it('refuses numbers a float4 vector cannot hold, and JSON overflow to Infinity', () => {
     expect(issueOf(MatchItemsRequest, { embedding: [FLOAT4_MAX * 2, 1, 2] })).toBe(
       'embedding.0: out of range for a float4 vector element',

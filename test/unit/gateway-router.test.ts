@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { createGateway, type RoutedFunction } from '../../scripts/stack/gateway/router.ts'
 import { LOCAL_ANON_KEY, LOCAL_JWT_SECRET } from '../../scripts/stack/keys.ts'
-import { badTokens } from '../support/tokens.ts'
+import { badTokens, signToken } from '../support/tokens.ts'
 
 // A function that reports what reached it, so the tests see the gateway's routing.
 const echo = (name: string, verifyJwt: boolean): RoutedFunction => ({
@@ -75,6 +75,24 @@ describe('gateway', () => {
     )
   })
 
+  it('refuses a token it accepted before once the token has expired', async () => {
+    const token = await signToken(
+      { role: 'anon' },
+      { expiresAt: Math.floor(Date.now() / 1000) + 60 },
+    )
+    const withToken = { headers: { authorization: `Bearer ${token}` } }
+    expect((await call('/functions/v1/guarded', withToken)).status).toBe(200)
+    expect((await call('/functions/v1/guarded', withToken)).status).toBe(200)
+    vi.useFakeTimers({ now: Date.now() + 120_000 })
+    try {
+      const response = await call('/functions/v1/guarded', withToken)
+      expect(response.status).toBe(401)
+      expect((await response.json()).error.message).toBe('invalid JWT: the token has expired')
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
   it('lets preflights through without a key', async () => {
     const response = await call('/functions/v1/guarded', { method: 'OPTIONS' })
     expect(response.status).toBe(200)
@@ -92,6 +110,6 @@ describe('gateway', () => {
   })
 
   it('answers health checks', async () => {
-    expect(await (await call('/health')).json()).toEqual({ status: 'ok' })
+    expect(await (await call('/health')).json()).toMatchObject({ status: 'ok' })
   })
 })

@@ -3,10 +3,12 @@
  * default-exported `{ fetch }` into this one process and serves them behind the gateway.
  *
  * One process rather than one per function: on a two-core machine every extra process hop
- * costs CPU the searches need. Configured by the Node side through the environment:
+ * costs CPU the searches need. If this process dies, the Node supervisor starts it again. Configured by the Node side through the environment:
  * MATCHBOX_FUNCTIONS (JSON: [{ name, verifyJwt, entrypoint }]), MATCHBOX_JWT_SECRET,
  * MATCHBOX_API_PORT; the functions read SUPABASE_* as on Supabase.
  */
+import { MAX_BODY_BYTES } from '../../../supabase/functions/_shared/contract.ts'
+import { FunctionHost } from './function-host.ts'
 import { createGateway, type RoutedFunction } from './router.ts'
 
 interface FunctionSpec {
@@ -15,18 +17,59 @@ interface FunctionSpec {
   entrypoint: string
 }
 
+// A stray rejection from a library (a database driver whose socket died in a crash, say)
+// must not take down every function: log it and serve on. Requests still get their answers
+// from their own awaits.
+globalThis.addEventListener('unhandledrejection', (event) => {
+  event.preventDefault()
+  console.error('unhandled rejection:', event.reason)
+})
+
 const specs = JSON.parse(requireEnv('MATCHBOX_FUNCTIONS')) as FunctionSpec[]
+// inline (default): every function's module in this process, the fastest path on two cores.
+// worker: each function in a worker isolate of its own, surviving crashes (function-host.ts),
+// at a cost measured in bench/README.md.
+const isolation = Deno.env.get('MATCHBOX_FUNCTION_ISOLATION') ?? 'inline'
+const hosts = new Map<string, FunctionHost>()
 const functions: RoutedFunction[] = []
 for (const spec of specs) {
-  const module = await import(new URL(`file://${spec.entrypoint}`).href)
-  const handler = module.default?.fetch
-  if (typeof handler !== 'function') {
-    throw new Error(`${spec.entrypoint} must default-export { fetch }`)
+  if (isolation === 'inline') {
+    const module = await import(new URL(`file://${spec.entrypoint}`).href)
+    const handler = module.default?.fetch
+    if (typeof handler !== 'function')
+      throw new Error(`${spec.entrypoint} must default-export { fetch }`)
+    functions.push({ name: spec.name, verifyJwt: spec.verifyJwt, fetch: handler })
+    continue
   }
-  functions.push({ name: spec.name, verifyJwt: spec.verifyJwt, fetch: handler })
+  const host = new FunctionHost({
+    name: spec.name,
+    entrypoint: spec.entrypoint,
+    maxBodyBytes: MAX_BODY_BYTES,
+    log: (line) => console.error(line),
+  })
+  await host.start()
+  hosts.set(spec.name, host)
+  functions.push({
+    name: spec.name,
+    verifyJwt: spec.verifyJwt,
+    fetch: (request) => host.fetch(request),
+  })
 }
 
-const handler = createGateway({ functions, jwtSecret: requireEnv('MATCHBOX_JWT_SECRET') })
+const handler = createGateway({
+  functions,
+  jwtSecret: requireEnv('MATCHBOX_JWT_SECRET'),
+  limits: {
+    maxConcurrent: Number(Deno.env.get('MATCHBOX_MAX_CONCURRENT') ?? 64),
+    maxQueued: Number(Deno.env.get('MATCHBOX_MAX_QUEUED') ?? 256),
+    timeoutMs: Number(Deno.env.get('MATCHBOX_REQUEST_TIMEOUT_MS') ?? 30_000),
+  },
+  // Fault injection for the crash test: ends a function's worker as a crash would.
+  crash:
+    Deno.env.get('MATCHBOX_FAULT_INJECTION') === '1'
+      ? (name) => hosts.get(name)?.crash()
+      : undefined,
+})
 const server = Deno.serve(
   {
     hostname: '127.0.0.1',

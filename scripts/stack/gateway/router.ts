@@ -14,6 +14,7 @@ import {
   HttpError,
   jsonResponse,
 } from '../../../supabase/functions/_shared/http.ts'
+import { Admission, type AdmissionLimits } from './admission.ts'
 
 /** One function as the gateway sees it. */
 export interface RoutedFunction {
@@ -26,9 +27,14 @@ export interface RoutedFunction {
 export interface GatewayOptions {
   functions: readonly RoutedFunction[]
   jwtSecret: string
+  /** Admission limits per function (default: unlimited). */
+  limits?: AdmissionLimits
+  /** Fault injection: ends a function's worker (served at POST /_matchbox/crash/<name>). */
+  crash?: (name: string) => void
 }
 
 const FUNCTIONS_PREFIX = '/functions/v1/'
+const CRASH_PREFIX = '/_matchbox/crash/'
 
 /**
  * Builds the gateway's handler.
@@ -38,11 +44,34 @@ const FUNCTIONS_PREFIX = '/functions/v1/'
  */
 export function createGateway(options: GatewayOptions): (request: Request) => Promise<Response> {
   const byName = new Map(options.functions.map((fn) => [fn.name, fn]))
-  const key = new TextEncoder().encode(options.jwtSecret)
+  const admissions = new Map(
+    options.functions.map((fn) => [
+      fn.name,
+      options.limits ? new Admission(fn.name, options.limits) : undefined,
+    ]),
+  )
+  // Imported once: given raw bytes, jose would import the key again for every request.
+  const key = crypto.subtle.importKey(
+    'raw',
+    new TextEncoder().encode(options.jwtSecret),
+    { name: 'HMAC', hash: 'SHA-256' },
+    false,
+    ['verify'],
+  )
+  const verified: VerifiedTokens = new Map()
 
   return async (request) => {
     const url = new URL(request.url)
-    if (url.pathname === '/health') return jsonResponse(200, { status: 'ok' })
+    if (url.pathname === '/health') {
+      const admission = Object.fromEntries(
+        [...admissions].map(([name, limits]) => [name, limits?.stats ?? null]),
+      )
+      return jsonResponse(200, { status: 'ok', admission })
+    }
+    if (options.crash && request.method === 'POST' && url.pathname.startsWith(CRASH_PREFIX)) {
+      options.crash(url.pathname.slice(CRASH_PREFIX.length))
+      return jsonResponse(202, { crashed: true })
+    }
     if (!url.pathname.startsWith(FUNCTIONS_PREFIX)) {
       return errorResponse(
         404,
@@ -57,25 +86,39 @@ export function createGateway(options: GatewayOptions): (request: Request) => Pr
 
     try {
       // Browsers send preflights without credentials; the function answers them itself.
-      if (fn.verifyJwt && request.method !== 'OPTIONS') await verifyJwt(request, key)
+      if (fn.verifyJwt && request.method !== 'OPTIONS')
+        await verifyJwt(request, await key, verified)
       // Hosted functions see their own name as the first path segment, not /functions/v1.
       const inner = new URL(`/${rest}${url.search}`, url)
       // A fresh Request rather than a copy: a copied one would share the client's abort
       // signal, which Deno fires once the answer is sent.
-      return await fn.fetch(
-        new Request(inner, {
-          method: request.method,
-          headers: request.headers,
-          body: request.body,
-        }),
-      )
+      const forward = async () =>
+        await fn.fetch(
+          new Request(inner, {
+            method: request.method,
+            headers: request.headers,
+            body: request.body,
+          }),
+        )
+      const admission = admissions.get(name)
+      return await (admission ? admission.run(forward) : forward())
     } catch (error) {
       return answerError(error)
     }
   }
 }
 
-async function verifyJwt(request: Request, key: Uint8Array): Promise<void> {
+/** Tokens whose signature checked out, with the times that bound their validity. */
+type VerifiedTokens = Map<string, { exp?: number; nbf?: number }>
+
+/** How many verified tokens are remembered; the oldest is forgotten first. */
+const VERIFIED_TOKENS = 1000
+
+async function verifyJwt(
+  request: Request,
+  key: CryptoKey,
+  verified: VerifiedTokens,
+): Promise<void> {
   const token = tokenFromRequest(request)
   if (!token)
     throw new HttpError(
@@ -83,9 +126,17 @@ async function verifyJwt(request: Request, key: Uint8Array): Promise<void> {
       'unauthorized',
       'missing authorization header: send an API key as a bearer token',
     )
+  // A token seen before, signature and all, needs only its times checked again (as jose
+  // checks them): API keys and sessions send the same token with every request.
+  const now = Math.floor(Date.now() / 1000)
+  const known = verified.get(token)
+  if (known && (known.exp === undefined || known.exp > now) && (known.nbf ?? 0) <= now) return
   try {
-    await jwtVerify(token, key, { algorithms: ['HS256'] })
+    const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'] })
+    if (verified.size >= VERIFIED_TOKENS) verified.delete(verified.keys().next().value!)
+    verified.set(token, { exp: payload.exp, nbf: payload.nbf })
   } catch (error) {
+    verified.delete(token)
     throw new HttpError(401, 'unauthorized', `invalid JWT: ${describeJwtError(error)}`)
   }
 }

@@ -83,13 +83,15 @@ async function readCollection(name: string): Promise<Collection | undefined> {
         pg_catalog.obj_description(c.oid, 'pg_class') as comment,
         idx.method,
         idx.opclass,
-        idx.options
+        idx.lists
       from pg_catalog.pg_class c
       join pg_catalog.pg_namespace n on n.oid = c.relnamespace
       join pg_catalog.pg_attribute a on a.attrelid = c.oid and a.attname = 'embedding' and not a.attisdropped
       join pg_catalog.pg_type t on t.oid = a.atttypid
       left join lateral (
-        select m.amname as method, o.opcname as opclass, ic.reloptions as options
+        select m.amname as method, o.opcname as opclass,
+          (select pg_catalog.split_part(option, '=', 2)::int
+           from pg_catalog.unnest(ic.reloptions) as option where option like 'lists=%') as lists
         from pg_catalog.pg_index i
         join pg_catalog.pg_class ic on ic.oid = i.indexrelid
         join pg_catalog.pg_am m on m.oid = ic.relam
@@ -109,7 +111,6 @@ async function readCollection(name: string): Promise<Collection | undefined> {
     (row.opclass ? metricOfOperatorClass(String(row.opclass)) : undefined) ??
     declaredMetric(row.comment)
   if (!metric) return undefined
-  const lists = (row.options as string[] | null)?.find((option) => option.startsWith('lists='))
   return {
     name,
     table: `public.${name}`,
@@ -120,7 +121,7 @@ async function readCollection(name: string): Promise<Collection | undefined> {
     metric,
     index: (row.method as IndexMethod | null) ?? null,
     operator: `operator(extensions.${METRIC_OPERATORS[metric]})`,
-    lists: lists ? Number(lists.slice('lists='.length)) : null,
+    lists: row.lists ?? null,
   }
 }
 

@@ -16,6 +16,10 @@ export const MAX_MATCH_COUNT = 200
 /** Default `count` of a `match-items` request that names none. */
 export const DEFAULT_MATCH_COUNT = 10
 
+/** pgvector's range for `hnsw.ef_search`, the size of an HNSW search's candidate list. */
+export const MIN_EF_SEARCH = 1
+export const MAX_EF_SEARCH = 1000
+
 /** Largest request body, in bytes, a function reads; a larger one is answered 413. */
 export const MAX_BODY_BYTES = 8 * 1024 * 1024
 
@@ -60,6 +64,16 @@ export const MatchItemsRequest = z.strictObject({
     .min(1, { error: 'expected at least 1' })
     .max(MAX_MATCH_COUNT, { error: `expected at most ${MAX_MATCH_COUNT}` })
     .default(DEFAULT_MATCH_COUNT),
+  /**
+   * `hnsw.ef_search` for this search (default: the database's, 40): higher finds more of the
+   * true nearest neighbours, more slowly.
+   */
+  efSearch: z
+    .number({ error: 'expected an integer' })
+    .int({ error: 'expected an integer' })
+    .min(MIN_EF_SEARCH, { error: `expected at least ${MIN_EF_SEARCH}` })
+    .max(MAX_EF_SEARCH, { error: `expected at most ${MAX_EF_SEARCH}` })
+    .optional(),
 })
 
 /** One result of a search: the stored item and its cosine distance to the query. */
@@ -85,6 +99,9 @@ export const ERROR_CODES = [
   'payload_too_large',
   'unsupported_media_type',
   'database_unavailable',
+  'overloaded',
+  'function_unavailable',
+  'function_crashed',
   'timeout',
   'internal_error',
 ] as const

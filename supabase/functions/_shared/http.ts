@@ -28,13 +28,22 @@ export class HttpError extends Error {
   }
 }
 
+/**
+ * A body that is JSON text already, sent as it is: for work whose answer the database wrote
+ * (pgvector's text form of a vector is a JSON array), so that it is not parsed and printed
+ * again on the way out.
+ */
+export class JsonText {
+  constructor(readonly text: string) {}
+}
+
 /** A JSON answer with the CORS headers. */
 export function jsonResponse(
   status: number,
   body: unknown,
   headers: Record<string, string> = {},
 ): Response {
-  return new Response(JSON.stringify(body), {
+  return new Response(body instanceof JsonText ? body.text : JSON.stringify(body), {
     status,
     headers: { ...CORS_HEADERS, 'content-type': 'application/json', ...headers },
   })
@@ -114,8 +123,6 @@ export async function readJson(request: Request, maxBytes = MAX_BODY_BYTES): Pro
       `content-type must be application/json${type ? `, not ${type}` : ''}`,
     )
   }
-  const declared = Number(request.headers.get('content-length') ?? 0)
-  if (declared > maxBytes) throw tooLarge(maxBytes)
   const text = await readText(request, maxBytes)
   if (text.trim() === '')
     throw new HttpError(400, 'invalid_json', 'request body is empty: send a JSON object')
@@ -128,7 +135,19 @@ export async function readJson(request: Request, maxBytes = MAX_BODY_BYTES): Pro
 }
 
 async function readText(request: Request, maxBytes: number): Promise<string> {
-  if (!request.body) return ''
+  const bytes = await readBody(request, maxBytes)
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes)
+  } catch {
+    throw new HttpError(400, 'invalid_json', 'request body is not valid UTF-8')
+  }
+}
+
+/** Reads a body of at most `maxBytes`, refusing (413) without buffering more than that. */
+export async function readBody(request: Request, maxBytes: number): Promise<ArrayBuffer> {
+  const declared = Number(request.headers.get('content-length') ?? 0)
+  if (declared > maxBytes) throw tooLarge(maxBytes)
+  if (!request.body) return new ArrayBuffer(0)
   const reader = request.body.getReader()
   const chunks: Uint8Array[] = []
   let size = 0
@@ -148,11 +167,7 @@ async function readText(request: Request, maxBytes: number): Promise<string> {
     bytes.set(chunk, offset)
     offset += chunk.byteLength
   }
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes)
-  } catch {
-    throw new HttpError(400, 'invalid_json', 'request body is not valid UTF-8')
-  }
+  return bytes.buffer
 }
 
 function tooLarge(maxBytes: number): HttpError {
