@@ -21,7 +21,7 @@ export interface MatchboxClient {
 export function createMatchboxClient(source: ClientSource): MatchboxClient {
   const transport = new Transport(source)
   return {
-    items: new ItemsClient(source),
+    items: new ItemsClient(transport),
     collection: <M extends Metadata = Metadata>(name: string) =>
       new CollectionClient<M>(transport, name),
   }
