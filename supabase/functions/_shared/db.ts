@@ -86,7 +86,9 @@ export async function queryAsCaller<T>(
       JSON.stringify(caller.claims),
       ...names.flatMap((name) => [name, settings[name]!]),
     ]
-    // `begin` and `commit` as simple queries: one message each (see ARCHITECTURE.md on PGlite).
+    // `begin` and `commit` as simple queries, one protocol message each: the embedded PGlite
+    // serves one message at a time and may interleave other connections' messages until a
+    // transaction block is open.
     const [begun, configured, result, committed] = await Promise.allSettled([
       sql.unsafe('begin'),
       sql.unsafe(setup, parameters, { prepare: true }),

@@ -78,28 +78,53 @@ export interface Endpoint<S extends z.ZodType, R> {
 export function postEndpoint<S extends z.ZodType, R>(
   endpoint: Endpoint<S, R>,
 ): (request: Request) => Promise<Response> {
-  return async (request) => {
-    if (request.method === 'OPTIONS')
-      return new Response(null, { status: 204, headers: CORS_HEADERS })
-    try {
-      if (request.method !== 'POST') {
-        throw new HttpError(
-          405,
-          'method_not_allowed',
-          `method ${request.method} is not allowed: use POST`,
-          {
-            allow: 'POST, OPTIONS',
-          },
-        )
-      }
+  return (request) =>
+    pipeline(request, 'POST', async () => {
       const body = await readJson(request)
       const parsed = endpoint.schema.safeParse(body)
       if (!parsed.success) throw new HttpError(400, 'invalid_request', describeIssue(parsed.error))
       const caller = callerFromRequest(request)
       return jsonResponse(endpoint.status, await endpoint.handle(parsed.data, caller))
-    } catch (error) {
-      return answerError(error)
+    })
+}
+
+/**
+ * Turns a read without a body into a `fetch` handler that takes `GET`.
+ *
+ * @example
+ * export default { fetch: getEndpoint((caller) => describe(caller)) }
+ */
+export function getEndpoint<R>(
+  handle: (caller: Caller) => Promise<R>,
+): (request: Request) => Promise<Response> {
+  return (request) =>
+    pipeline(request, 'GET', async () =>
+      jsonResponse(200, await handle(callerFromRequest(request))),
+    )
+}
+
+/** The steps every request takes: CORS preflight, method, the route's work, one catch. */
+async function pipeline(
+  request: Request,
+  method: 'GET' | 'POST',
+  work: () => Promise<Response>,
+): Promise<Response> {
+  if (request.method === 'OPTIONS')
+    return new Response(null, { status: 204, headers: CORS_HEADERS })
+  try {
+    if (request.method !== method) {
+      throw new HttpError(
+        405,
+        'method_not_allowed',
+        `method ${request.method} is not allowed: use ${method}`,
+        {
+          allow: `${method}, OPTIONS`,
+        },
+      )
     }
+    return await work()
+  } catch (error) {
+    return answerError(error)
   }
 }
 

@@ -2,7 +2,6 @@
  * The `vectors` function's router: `/vectors/<collection>/<route>` to the pipeline of that
  * route, each with its method, schema and work.
  */
-import { callerFromRequest } from './auth.ts'
 import {
   deleteRecords,
   describeCollection,
@@ -11,14 +10,7 @@ import {
   queryCollection,
   upsertRecords,
 } from './collections.ts'
-import {
-  answerError,
-  CORS_HEADERS,
-  errorResponse,
-  HttpError,
-  jsonResponse,
-  postEndpoint,
-} from './http.ts'
+import { errorResponse, getEndpoint, postEndpoint } from './http.ts'
 import {
   DeleteRequest,
   FetchRequest,
@@ -84,23 +76,8 @@ export async function routeVectorsRequest(request: Request): Promise<Response> {
   )
 }
 
-async function describe(request: Request, name: string): Promise<Response> {
-  if (request.method === 'OPTIONS')
-    return new Response(null, { status: 204, headers: CORS_HEADERS })
-  try {
-    if (request.method !== 'GET') {
-      throw new HttpError(
-        405,
-        'method_not_allowed',
-        `method ${request.method} is not allowed: use GET`,
-        {
-          allow: 'GET, OPTIONS',
-        },
-      )
-    }
-    const caller = callerFromRequest(request)
-    return jsonResponse(200, await describeCollection(await findCollection(name), caller))
-  } catch (error) {
-    return answerError(error)
-  }
+function describe(request: Request, name: string): Promise<Response> {
+  return getEndpoint(async (caller) => describeCollection(await findCollection(name), caller))(
+    request,
+  )
 }
