@@ -16,6 +16,7 @@ export {
 } from './errors.ts'
 export type * from './types.ts'
 export {
+  DEFAULT_EF_SEARCH,
   DEFAULT_MATCH_COUNT,
   MAX_BODY_BYTES,
   MAX_INSERT_BATCH,

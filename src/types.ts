@@ -21,7 +21,7 @@ export interface CallOptions {
 /** Options of one search. */
 export interface MatchOptions extends CallOptions {
   /**
-   * pgvector's `hnsw.ef_search` for this search, 1 to 1000 (default: the database's, 40):
+   * pgvector's `hnsw.ef_search` for this search, 1 to 1000 (default 100, `DEFAULT_EF_SEARCH`):
    * higher finds more of the true nearest neighbours, more slowly.
    */
   efSearch?: number

@@ -196,3 +196,31 @@ describe('POST /functions/v1/match-items', () => {
     expect((await post('match-items', { embedding: [3, 1, 2] })).status).toBe(200)
   })
 })
+
+describe('match-items and public.match_items', () => {
+  it('answer the same rows in the same order (the function runs match_items’ statement)', async () => {
+    await sql`delete from public.items`
+    await post(
+      'items',
+      {
+        items: Array.from({ length: 60 }, (_, i) => ({
+          embedding: [(i % 7) + 1, (i % 5) + 1, (i % 3) + 1],
+        })),
+      },
+      { key: stack.serviceRoleKey },
+    )
+    for (const [query, count] of [
+      [[3, 1, 2], 4],
+      [[1, 1, 1], 10],
+      [[0.5, 2, 9], 50],
+    ] as const) {
+      const { body } = await post('match-items', { embedding: query, count })
+      const rows = await sql`
+        select id, embedding::text as embedding, distance
+        from public.match_items(${`[${query.join(',')}]`}::extensions.vector, ${count})`
+      expect(body.matches.map((m: { id: number; distance: number }) => [m.id, m.distance])).toEqual(
+        rows.map((row) => [Number(row.id), row.distance]),
+      )
+    }
+  })
+})

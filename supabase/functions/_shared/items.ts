@@ -4,7 +4,12 @@
  */
 import type { Caller } from './auth.ts'
 import type { z } from 'zod'
-import { type InsertItemsRequest, MAX_MATCH_COUNT, type MatchItemsRequest } from './contract.ts'
+import {
+  DEFAULT_EF_SEARCH,
+  type InsertItemsRequest,
+  MAX_MATCH_COUNT,
+  type MatchItemsRequest,
+} from './contract.ts'
 import { asCaller, queryAsCaller, vectorDimensions, vectorLiteral } from './db.ts'
 import { HttpError, JsonText } from './http.ts'
 
@@ -54,7 +59,7 @@ const MATCH_STATEMENT = `
 
 /**
  * The `count` items nearest to the embedding by cosine distance, as `match_items` finds them,
- * with the request's `hnsw.ef_search` if it names one (for this transaction only).
+ * with the request's `hnsw.ef_search` or `DEFAULT_EF_SEARCH` (for this transaction only).
  *
  * Answers the `MatchItemsResponse` already serialized: pgvector's text form of a vector is a
  * JSON array, so the embeddings go out as the database wrote them instead of being parsed
@@ -68,7 +73,7 @@ export async function matchItems(
   checkDimensions(input.embedding, dimensions)
   // As match_items: counts above ef_search still come back whole and in exact order.
   const settings: Record<string, string> = { 'hnsw.iterative_scan': 'strict_order' }
-  if (input.efSearch !== undefined) settings['hnsw.ef_search'] = String(input.efSearch)
+  settings['hnsw.ef_search'] = String(input.efSearch ?? DEFAULT_EF_SEARCH)
   const rows = await queryAsCaller(
     caller,
     (sql) =>

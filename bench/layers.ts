@@ -1,0 +1,231 @@
+/**
+ * The layers a search can go through, from the bare SQL to the SDK, each answering the same
+ * top 10 for the same query and `ef_search`, with the same columns (id, embedding, distance)
+ * parsed into the same shape, so that what one layer adds over another is its own cost.
+ *
+ * Every layer sets `hnsw.iterative_scan = strict_order`, as `match_items` does, except
+ * `sql-iter-off`, which shows what that setting costs.
+ */
+import postgres from 'postgres'
+import { createItemsClient } from '../src/index.ts'
+import { type Metric, METRIC_OPERATORS } from './dataset.ts'
+
+/** The number of neighbours every search asks for. */
+export const K = 10
+
+/** One way to run a search. */
+export interface SearchLayer {
+  name: LayerName
+  /** What the layer does per request, for the report. */
+  description: string
+  /** The ids of the `K` nearest rows, nearest first. */
+  search(embedding: readonly number[], efSearch: number): Promise<number[]>
+  close(): Promise<void>
+}
+
+/** Every layer, in the order of the path a request takes. */
+export const LAYER_NAMES = ['sql', 'sql-bare', 'sql-iter-off', 'rpc', 'function', 'sdk'] as const
+export type LayerName = (typeof LAYER_NAMES)[number]
+
+/** What the layers need: the database, the functions' URL and key, and the pool sizes. */
+export interface LayerContext {
+  dbUrl: string
+  apiUrl: string
+  anonKey: string
+  metric: Metric
+  /** Connections of each SQL layer's pool: one per concurrent worker. */
+  poolSize: number
+}
+
+interface Row {
+  id: string
+  embedding: string
+  distance: number
+}
+
+const CONNECTION = { application_name: 'matchbox-bench' }
+
+/**
+ * A `K` nearest search in plain SQL with the metric's operator: the query users write, with
+ * names qualified (PGlite ignores a connection's `search_path` option).
+ */
+function rawQuery(metric: Metric): string {
+  const op = `operator(extensions.${METRIC_OPERATORS[metric]})`
+  return `select id, embedding::text as embedding, embedding ${op} $1::extensions.vector as distance
+    from public.items order by embedding ${op} $1::extensions.vector limit ${K}`
+}
+
+function sqlPool(context: LayerContext, settings: Record<string, string> = {}): postgres.Sql {
+  return postgres(context.dbUrl, {
+    max: context.poolSize,
+    onnotice: () => {},
+    connect_timeout: 10,
+    // No type lookup when a connection opens: it would be a statement outside a transaction,
+    // which PGlite's socket server may interleave with another connection's (see database.ts).
+    fetch_types: false,
+    connection: { ...CONNECTION, ...settings },
+  })
+}
+
+/** pgvector's text form, built per request as pgvector-node's `toSql` does. */
+function literal(embedding: readonly number[]): string {
+  return `[${embedding.join(',')}]`
+}
+
+/** Ids and parsed embeddings, as every layer hands them back. */
+function idsOf(rows: readonly Row[]): number[] {
+  return rows.map((row) => {
+    JSON.parse(row.embedding)
+    return Number(row.id)
+  })
+}
+
+/**
+ * Raw SQL in a transaction that sets `hnsw.ef_search` and `hnsw.iterative_scan` for itself
+ * (`set_config(…, true)`, pipelined with the query): the ceiling the targets compare with.
+ */
+function sqlLayer(context: LayerContext): SearchLayer {
+  const sql = sqlPool(context)
+  const query = rawQuery(context.metric)
+  return {
+    name: 'sql',
+    description:
+      "postgres.js transaction: set_config('hnsw.ef_search'), set_config('hnsw.iterative_scan', 'strict_order'), then the query",
+    async search(embedding, efSearch) {
+      const [, rows] = await sql.begin((tx) => [
+        tx`select set_config('hnsw.ef_search', ${String(efSearch)}, true),
+          set_config('hnsw.iterative_scan', 'strict_order', true)`,
+        tx.unsafe<Row[]>(query, [literal(embedding)], { prepare: true }),
+      ])
+      return idsOf(rows)
+    },
+    close: () => sql.end(),
+  }
+}
+
+/**
+ * The bare query with no transaction: `hnsw.ef_search` and `hnsw.iterative_scan` are set for
+ * the connection when it opens (a pool per `ef_search`), so a request is one statement.
+ */
+function bareLayer(context: LayerContext, name: LayerName, iterativeScan: string): SearchLayer {
+  const query = rawQuery(context.metric)
+  let pool: { efSearch: number; sql: postgres.Sql } | undefined
+  return {
+    name,
+    description:
+      iterativeScan === 'off'
+        ? 'the bare query, hnsw.iterative_scan off (pgvector default), ef_search per connection'
+        : 'the bare query, no transaction; ef_search and strict_order set per connection',
+    async search(embedding, efSearch) {
+      if (pool?.efSearch !== efSearch) {
+        await pool?.sql.end()
+        pool = {
+          efSearch,
+          sql: sqlPool(context, {
+            'hnsw.ef_search': String(efSearch),
+            'hnsw.iterative_scan': iterativeScan,
+          }),
+        }
+      }
+      const rows = await pool.sql.unsafe<Row[]>(query, [literal(embedding)], { prepare: true })
+      return idsOf(rows)
+    },
+    close: async () => {
+      await pool?.sql.end()
+    },
+  }
+}
+
+/**
+ * `public.match_items` as PostgREST's RPC runs it: one transaction that takes on the `anon`
+ * role and its claims (and here `ef_search`), then calls the function.
+ */
+function rpcLayer(context: LayerContext): SearchLayer {
+  const sql = sqlPool(context)
+  const claims = JSON.stringify({ role: 'anon' })
+  return {
+    name: 'rpc',
+    description:
+      'postgres.js transaction: set_config(role anon, request.jwt.claims, hnsw.ef_search), then select … from public.match_items($1, 10)',
+    async search(embedding, efSearch) {
+      const [, rows] = await sql.begin((tx) => [
+        tx`select set_config('role', 'anon', true),
+          set_config('request.jwt.claims', ${claims}, true),
+          set_config('hnsw.ef_search', ${String(efSearch)}, true)`,
+        tx<Row[]>`select id, embedding::text as embedding, distance
+          from public.match_items(${literal(embedding)}::extensions.vector, ${K})`,
+      ])
+      return idsOf(rows)
+    },
+    close: () => sql.end(),
+  }
+}
+
+/** The `match-items` edge function over HTTP through the gateway, with the anon key. */
+function functionLayer(context: LayerContext): SearchLayer {
+  const url = `${context.apiUrl}/functions/v1/match-items`
+  const headers = {
+    authorization: `Bearer ${context.anonKey}`,
+    apikey: context.anonKey,
+    'content-type': 'application/json',
+  }
+  return {
+    name: 'function',
+    description: 'fetch: POST /functions/v1/match-items {embedding, count, efSearch}, anon key',
+    async search(embedding, efSearch) {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ embedding, count: K, efSearch }),
+      })
+      const body = (await response.json()) as { matches?: { id: number }[] }
+      if (!response.ok || !body.matches) throw new Error(`HTTP ${response.status}`)
+      return body.matches.map((match) => match.id)
+    },
+    close: async () => {},
+  }
+}
+
+/** The SDK: `createItemsClient({ url, key }).matchItems(embedding, 10, { efSearch })`. */
+function sdkLayer(context: LayerContext): SearchLayer {
+  const items = createItemsClient({ url: context.apiUrl, key: context.anonKey })
+  return {
+    name: 'sdk',
+    description: 'createItemsClient({ url, key: anon }).matchItems(embedding, 10, { efSearch })',
+    async search(embedding, efSearch) {
+      const { data, error } = await items.matchItems(embedding, K, { efSearch })
+      if (error) throw error
+      return data.map((match) => match.id)
+    },
+    close: async () => {},
+  }
+}
+
+/** The layer called `name`. */
+export function createLayer(name: LayerName, context: LayerContext): SearchLayer {
+  switch (name) {
+    case 'sql':
+      return sqlLayer(context)
+    case 'sql-bare':
+      return bareLayer(context, name, 'strict_order')
+    case 'sql-iter-off':
+      return bareLayer(context, name, 'off')
+    case 'rpc':
+      return rpcLayer(context)
+    case 'function':
+      return functionLayer(context)
+    case 'sdk':
+      return sdkLayer(context)
+  }
+}
+
+/**
+ * Whether a layer runs for `metric` on `tier`. match_items and the functions search by cosine
+ * distance only. The bare layers need settings per connection, which PGlite ignores (its
+ * connections share one session), and statements outside a transaction, which PGlite's
+ * socket server may interleave between connections.
+ */
+export function layerSupports(name: LayerName, metric: Metric, tier: 'native' | 'pglite'): boolean {
+  if (tier === 'pglite' && (name === 'sql-bare' || name === 'sql-iter-off')) return false
+  return metric === 'cosine' || name.startsWith('sql')
+}

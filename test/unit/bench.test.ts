@@ -1,0 +1,192 @@
+/** The benchmark's pure parts: the seeded data, the exact answer, recall and percentiles. */
+import { describe, expect, it } from 'vitest'
+import { recallQpsChart } from '../../bench/chart.ts'
+import {
+  type DatasetSpec,
+  generateDataset,
+  quantize,
+  row,
+  seededNormal,
+  seededRandom,
+  vectorText,
+} from '../../bench/dataset.ts'
+import { cacheKey, exactNeighbours, recallAt } from '../../bench/ground-truth.ts'
+import { percentile } from '../../bench/load.ts'
+import { type BenchResults, computeTargets } from '../../bench/report.ts'
+
+const SPEC: DatasetSpec = {
+  count: 300,
+  dimensions: 8,
+  metric: 'cosine',
+  clusters: 5,
+  spread: 1,
+  queries: 20,
+  seed: 42,
+}
+
+describe('seeded data', () => {
+  it('draws the same numbers for the same seed, and others for another', () => {
+    const a = seededRandom(7)
+    const b = seededRandom(7)
+    const c = seededRandom(8)
+    const first = Array.from({ length: 5 }, a)
+    expect(Array.from({ length: 5 }, b)).toEqual(first)
+    expect(Array.from({ length: 5 }, c)).not.toEqual(first)
+    for (const x of first) expect(x).toBeGreaterThanOrEqual(0)
+    for (const x of first) expect(x).toBeLessThan(1)
+  })
+
+  it('draws standard normal numbers', () => {
+    const normal = seededNormal(1)
+    const draws = Array.from({ length: 20_000 }, normal)
+    const mean = draws.reduce((s, x) => s + x, 0) / draws.length
+    const variance = draws.reduce((s, x) => s + (x - mean) ** 2, 0) / draws.length
+    expect(Math.abs(mean)).toBeLessThan(0.03)
+    expect(Math.abs(variance - 1)).toBeLessThan(0.05)
+  })
+
+  it('generates the same dataset from the same spec', () => {
+    const one = generateDataset(SPEC)
+    const two = generateDataset(SPEC)
+    expect(one.vectors).toEqual(two.vectors)
+    expect(one.queries).toEqual(two.queries)
+    expect(one.vectors).toHaveLength(SPEC.count * SPEC.dimensions)
+    expect(one.queries).toHaveLength(SPEC.queries * SPEC.dimensions)
+    expect(generateDataset({ ...SPEC, seed: 43 }).vectors).not.toEqual(one.vectors)
+  })
+
+  it('stores 4-decimal values whose text parses back to the same float4s', () => {
+    const { vectors } = generateDataset(SPEC)
+    const first = row(vectors, SPEC.dimensions, 0)
+    const parsed = JSON.parse(vectorText(first)) as number[]
+    expect(Float32Array.from(parsed)).toEqual(first)
+    for (const value of parsed) expect(quantize(value)).toBe(value)
+  })
+})
+
+describe('exact neighbours', () => {
+  for (const metric of ['cosine', 'l2', 'ip'] as const) {
+    it(`match a full sort by ${metric} distance`, () => {
+      const dataset = generateDataset({ ...SPEC, metric })
+      const truth = exactNeighbours(dataset, 10)
+      const { dimensions, count } = SPEC
+      for (let q = 0; q < SPEC.queries; q++) {
+        const query = row(dataset.queries, dimensions, q)
+        const distances = Array.from({ length: count }, (_, i) => {
+          const v = row(dataset.vectors, dimensions, i)
+          let dot = 0
+          let qq = 0
+          let vv = 0
+          for (let d = 0; d < dimensions; d++) {
+            dot += query[d]! * v[d]!
+            qq += query[d]! ** 2
+            vv += v[d]! ** 2
+          }
+          const distance =
+            metric === 'cosine'
+              ? 1 - dot / Math.sqrt(qq * vv)
+              : metric === 'ip'
+                ? -dot
+                : qq + vv - 2 * dot
+          return { id: i + 1, distance }
+        })
+        distances.sort((a, b) => a.distance - b.distance || a.id - b.id)
+        expect(Array.from(truth.ids.subarray(q * 10, q * 10 + 10))).toEqual(
+          distances.slice(0, 10).map((d) => d.id),
+        )
+      }
+    })
+  }
+
+  it('caches under a name that changes with every parameter', () => {
+    expect(cacheKey(SPEC, 10)).toBe(cacheKey({ ...SPEC }, 10))
+    expect(cacheKey(SPEC, 10)).not.toBe(cacheKey({ ...SPEC, spread: 0.5 }, 10))
+    expect(cacheKey(SPEC, 10)).not.toBe(cacheKey(SPEC, 20))
+    expect(cacheKey(SPEC, 10)).toMatch(/^truth-300x8-cosine-q20-k10-[0-9a-f]{12}\.bin$/)
+  })
+})
+
+describe('recall', () => {
+  it('is the share of the exact top k found in the first k answers', () => {
+    const exact = Int32Array.of(1, 2, 3, 4)
+    expect(recallAt([1, 2, 3, 4], exact, 4)).toBe(1)
+    expect(recallAt([4, 3, 2, 1], exact, 4)).toBe(1)
+    expect(recallAt([1, 2, 9, 8], exact, 4)).toBe(0.5)
+    expect(recallAt([1, 1, 1, 1], exact, 4)).toBe(0.25)
+    expect(recallAt([9, 8, 7, 6, 1], exact, 4)).toBe(0)
+    expect(recallAt([], exact, 4)).toBe(0)
+  })
+})
+
+describe('percentile', () => {
+  it('takes the nearest rank', () => {
+    const values = Float64Array.from({ length: 100 }, (_, i) => i + 1)
+    expect(percentile(values, 50)).toBe(50)
+    expect(percentile(values, 95)).toBe(95)
+    expect(percentile(values, 99)).toBe(99)
+    expect(percentile(values, 100)).toBe(100)
+    expect(percentile(Float64Array.of(1, 2, 3, 4), 50)).toBe(2)
+    expect(percentile(Float64Array.of(7), 99)).toBe(7)
+    expect(percentile(new Float64Array(0), 50)).toBeNaN()
+  })
+})
+
+describe('report', () => {
+  const cell = (layer: 'sql' | 'sdk', concurrency: number, qps: number, p50: number) => ({
+    layer,
+    efSearch: 40,
+    concurrency,
+    requests: 1000,
+    errors: 0,
+    qps,
+    p50,
+    p95: p50 * 2,
+    p99: p50 * 3,
+    mean: p50,
+    recall: 0.96,
+    cpu: { client: 0, functions: 0, database: 0 },
+  })
+
+  it('computes the targets as ratios within the run', () => {
+    const results = {
+      dataset: { ...SPEC, count: 100_000, dimensions: 384 },
+      settings: { defaultEfSearch: 40, concurrency: [1, 16] },
+      search: [
+        cell('sql', 1, 500, 2),
+        cell('sdk', 1, 300, 3.5),
+        cell('sql', 16, 1000, 16),
+        cell('sdk', 16, 800, 20),
+      ],
+      ingest: [
+        { method: 'function', batch: 1000, indexed: true, rows: 1, ms: 1, rowsPerSecond: 600 },
+        { method: 'copy', indexed: true, rows: 1, ms: 1, rowsPerSecond: 1000 },
+      ],
+    } as unknown as Omit<BenchResults, 'targets'>
+    const targets = computeTargets(results)
+    expect(targets.map((t) => t.met)).toEqual([true, true, true, true])
+    expect(targets[0]!.measured).toMatch(/^0\.80 /)
+    expect(targets[1]!.measured).toMatch(/^1\.50 ms/)
+    expect(targets[2]!.measured).toMatch(/^0\.60 /)
+  })
+
+  it('draws an SVG with a line per layer', () => {
+    const svg = recallQpsChart('test', [
+      {
+        title: '1 client',
+        series: [
+          {
+            name: 'sql',
+            points: [
+              { recall: 0.9, qps: 100, label: 'ef 10' },
+              { recall: 0.99, qps: 50, label: 'ef 40' },
+            ],
+          },
+          { name: 'sdk', points: [{ recall: 0.9, qps: 80, label: 'ef 10' }] },
+        ],
+      },
+    ])
+    expect(svg.startsWith('<svg')).toBe(true)
+    expect(svg.trim().endsWith('</svg>')).toBe(true)
+    expect(svg.match(/<polyline/g)).toHaveLength(2)
+  })
+})
