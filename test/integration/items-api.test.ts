@@ -4,7 +4,11 @@
  */
 import postgres from 'postgres'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { MAX_BODY_BYTES, MAX_INSERT_BATCH } from '../../supabase/functions/_shared/contract.ts'
+import {
+  DEFAULT_EF_SEARCH,
+  MAX_BODY_BYTES,
+  MAX_INSERT_BATCH,
+} from '../../supabase/functions/_shared/contract.ts'
 import { functionUrl, post, stack } from '../support/http.ts'
 import { badTokens, signToken } from '../support/tokens.ts'
 
@@ -215,9 +219,14 @@ describe('match-items and public.match_items', () => {
       [[0.5, 2, 9], 50],
     ] as const) {
       const { body } = await post('match-items', { embedding: query, count })
-      const rows = await sql`
-        select id, embedding::text as embedding, distance
-        from public.match_items(${`[${query.join(',')}]`}::extensions.vector, ${count})`
+      // The same ef_search as the function's default: HNSW is approximate, and a different
+      // search width may find different neighbours.
+      const rows = await sql.begin(async (tx) => {
+        await tx`select set_config('hnsw.ef_search', ${String(DEFAULT_EF_SEARCH)}, true)`
+        return tx`
+          select id, embedding::text as embedding, distance
+          from public.match_items(${`[${query.join(',')}]`}::extensions.vector, ${count})`
+      })
       // Ties in distance may come in either order: compare by distance, then id.
       const byDistance = (pairs: [number, number][]) =>
         pairs.sort((a, b) => a[1] - b[1] || a[0] - b[0])
