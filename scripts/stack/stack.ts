@@ -93,6 +93,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         SUPABASE_ANON_KEY: keys.anonKey,
         SUPABASE_SERVICE_ROLE_KEY: keys.serviceRoleKey,
         SUPABASE_DB_URL: dbUrl,
+        // PGlite serves every connection in one session and can interleave two connections'
+        // protocol messages outside a transaction (seen under load: `portal "" does not
+        // exist`); it runs one statement at a time anyway, so one connection costs nothing.
+        MATCHBOX_DB_POOL_SIZE: process.env.MATCHBOX_DB_POOL_SIZE ?? (embedded ? '1' : '10'),
       },
     })
     playground = await startPlaygroundServer({

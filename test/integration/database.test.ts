@@ -9,6 +9,7 @@ import { explainFunctionQuery } from '../../scripts/explain.ts'
 import { generateDatabaseTypes } from '../../scripts/gen-types.ts'
 import { databaseEnv, supabaseCli } from '../../scripts/stack/cli.ts'
 import { stack } from '../support/http.ts'
+import { withRowsForTheIndex } from '../support/planner.ts'
 
 const sql = postgres(stack.dbUrl, { max: 1, onnotice: () => {} })
 afterAll(() => sql.end())
@@ -94,10 +95,9 @@ describe('grants and row-level security', () => {
 
 describe('the search plan', () => {
   it('is served by the HNSW index', async () => {
-    const plan = await explainFunctionQuery(sql, 'public.match_items(extensions.vector, int)', [
-      '[3,1,2]',
-      4,
-    ])
+    const plan = await withRowsForTheIndex(sql, () =>
+      explainFunctionQuery(sql, 'public.match_items(extensions.vector, int)', ['[3,1,2]', 4]),
+    )
     expect(plan.join('\n')).toContain('Index Scan using items_embedding_hnsw_idx on items')
   })
 

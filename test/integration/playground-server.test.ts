@@ -7,6 +7,7 @@ import http from 'node:http'
 import postgres from 'postgres'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { stack } from '../support/http.ts'
+import { withRowsForTheIndex } from '../support/planner.ts'
 import { createCollection } from '../support/vectors.ts'
 
 const sql = postgres(stack.dbUrl, { max: 1, onnotice: () => {} })
@@ -189,7 +190,9 @@ describe('the playground server', () => {
   })
 
   it('explains a search and says whether the vector index served it', async () => {
-    const { status, body } = await explain({ collection: 'items', embedding: [3, 1, 2], count: 4 })
+    const { status, body } = await withRowsForTheIndex(sql, () =>
+      explain({ collection: 'items', embedding: [3, 1, 2], count: 4 }),
+    )
     expect(status).toBe(200)
     expect(body.indexUsed).toBe(true)
     expect(body.index).toBe('items_embedding_hnsw_idx')

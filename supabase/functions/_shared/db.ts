@@ -57,7 +57,7 @@ export async function asCaller<T>(
 /**
  * Runs one statement as the caller, as `asCaller` does, but sends the whole transaction at
  * once: begin, the role and claims (and `settings`, e.g. `hnsw.ef_search`, for this
- * transaction only), the statement, commit. One round trip to the database instead of four:
+ * transaction only), the statement, commit. Two round trips to the database instead of four:
  * on a busy machine each round trip costs the function and the database CPU (bench/README.md).
  *
  * The statements run in the order sent, so the statement never runs before the role is set:
@@ -86,17 +86,22 @@ export async function queryAsCaller<T>(
       JSON.stringify(caller.claims),
       ...names.flatMap((name) => [name, settings[name]!]),
     ]
-    // `begin` and `commit` as simple queries, one protocol message each: the embedded PGlite
-    // serves one message at a time and may interleave other connections' messages until a
-    // transaction block is open.
-    const [begun, configured, result, committed] = await Promise.allSettled([
-      sql.unsafe('begin'),
+    // `begin` first, and awaited: the embedded PGlite serves every connection in one session
+    // and may interleave other connections' protocol messages until this one's transaction
+    // block is open (seen under load: `portal "" does not exist`). Once it is, the rest goes
+    // in one round trip.
+    await sql.unsafe('begin')
+    const [configured, result, committed] = await Promise.allSettled([
       sql.unsafe(setup, parameters, { prepare: true }),
       statement(sql),
       sql.unsafe('commit'),
     ])
-    for (const outcome of [begun, configured, result, committed]) {
-      if (outcome.status === 'rejected') throw outcome.reason
+    for (const outcome of [configured, result, committed]) {
+      if (outcome.status === 'rejected') {
+        // An aborted transaction answers commit with a rollback; make sure it is closed.
+        if (committed.status === 'rejected') await sql.unsafe('rollback').catch(() => {})
+        throw outcome.reason
+      }
     }
     return (result as PromiseFulfilledResult<T>).value
   } catch (error) {
