@@ -139,11 +139,16 @@ describe('the playground', () => {
     expect(await scatter.locator('canvas').count()).toBe(1)
 
     const explain = page.getByTestId('explain-index')
-    expect(await explain.textContent()).toBe('index used: yes · items_embedding_hnsw_idx')
-    expect(await explain.getAttribute('data-used')).toBe('true')
-    expect(await page.getByTestId('explain-plan').textContent()).toContain(
-      'Index Scan using items_embedding_hnsw_idx on items',
-    )
+    const plan = (await page.getByTestId('explain-plan').textContent()) ?? ''
+    const indexScan = plan.includes('Index Scan using items_embedding_hnsw_idx on items')
+    // The panel says what the plan says. On PGlite the 28-row table has no statistics and the
+    // planner takes the HNSW index, as in the tutorial; native Postgres may have analyzed it
+    // (autovacuum, after the suite's many writes) and rightly prefer a sequential scan.
+    expect(await explain.getAttribute('data-used')).toBe(String(indexScan))
+    if (stack.embedded) {
+      expect(indexScan).toBe(true)
+      expect(await explain.textContent()).toBe('index used: yes · items_embedding_hnsw_idx')
+    }
 
     await screenshot('playground.png', true)
 
