@@ -82,7 +82,7 @@ if (args.help) {
   --count N --dimensions N --metric cosine|l2|ip --clusters N --spread X --queries N --seed N
   --ef 10,20,…  --concurrency 1,4,16  --seconds S (per cell)  --rounds N (slices per cell)
   --max-requests N  --warmup N  --layers ${LAYER_NAMES.join(',')}
-  --pool N              connections of each SQL layer and of the functions (default 4)
+  --pool N              connections of each SQL layer and of the functions (default 4; PGlite 1)
   --ingest-rows N (0: skip)  --batches 100,500,1000  --default-ef N (where targets are read)
   --out <dir>           where results go (default bench/results; bench/.cache/results in quick mode)`)
   process.exit(0)
@@ -118,9 +118,10 @@ const ingestRows = Math.min(
 const batches = list(args.batches, quick ? [100, 1000] : [100, 500, 1000])
 // One connection budget for every layer: the SQL layers get as many connections as the
 // functions' pool (MATCHBOX_DB_POOL_SIZE), so that no layer wins by running more backends.
-// 4, two per core of these machines: more backends than that make the database spend its
-// CPU on contention (bench/README.md, "Pool size"); the functions' own default is 10.
-const poolSize = int(args.pool, 4)
+// Native: 4, two per core of these machines: more backends than that make the database spend
+// its CPU on contention (bench/README.md, "Pool size"); the functions' own default is 10.
+// PGlite: 1, as `npm start` gives the functions there (it runs one statement at a time).
+const poolSize = int(args.pool, tierNative ? 4 : 1)
 const requestedLayers = (args.layers?.split(',') ?? [...LAYER_NAMES]) as LayerName[]
 for (const name of requestedLayers) {
   if (!LAYER_NAMES.includes(name)) fail(`unknown layer ${name}: use ${LAYER_NAMES.join(', ')}`)
