@@ -6,6 +6,8 @@
  * - a function's worker dies mid-request (worker isolation): 502, then it serves again;
  * - the functions' process dies mid-request (inline, the default): it is restarted and the
  *   next request succeeds;
+ * - the database terminates a function's connection mid-transaction: 503, and the process
+ *   serves on without a restart;
  * - a statement that runs past the per-request timeout is cancelled and answered 504.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -180,6 +182,36 @@ describe('a function dies mid-request', () => {
       expect(next.status).toBe(200)
       expect(stack.functions.restarts).toBe(1)
     } finally {
+      await stack.stop()
+    }
+  })
+
+  it('answers 503 when its connection is terminated mid-transaction, and serves on in the same process', async () => {
+    // postgres.js rolls back a failed transaction on the connection it ran on; when that
+    // connection has closed, the write throws outside any query (porsager/postgres#1208)
+    // and, uncaught, would end the functions' process.
+    const stack = await stackWith()
+    const sql = postgres(server.url, { max: 1, onnotice: () => {} })
+    try {
+      const slow = post(stack, 'vectors/t_slow/upsert', {
+        records: [{ id: 'd', values: [1, 2, 3] }],
+      })
+      await sleep(300)
+      const [terminated] = await sql`
+        select count(*)::int as n from (
+          select pg_terminate_backend(pid) from pg_stat_activity
+          where application_name = 'matchbox-functions' and state = 'active') t`
+      expect(terminated!.n).toBeGreaterThan(0)
+      const cut = await slow
+      expect(cut.status).toBe(503)
+      expect(cut.body.error.code).toBe('database_unavailable')
+      expect(await sql`select id from public.t_slow where id = 'd'`).toEqual([])
+      await sleep(200) // past the timer the faulty write would run on
+      const next = await post(stack, 'vectors/t_slow/query', { vector: [1, 2, 3] }, stack.anonKey)
+      expect(next.status).toBe(200)
+      expect(stack.functions.restarts).toBe(0)
+    } finally {
+      await sql.end()
       await stack.stop()
     }
   })

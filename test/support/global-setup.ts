@@ -34,9 +34,21 @@ export default async function setup(project: TestProject): Promise<() => Promise
     rmSync(dataDir, { recursive: true, force: true })
     if (process.env.MATCHBOX_TEST_LOGS) {
       console.log(logs.join('\n'))
-    } else if (logs.some((line) => line.includes('unhandled error'))) {
+    } else if (logs.some(isUnexpectedError)) {
       // A 500 in a test is easier to explain with the server's side of it.
       console.log(`functions logged unhandled errors:\n${logs.join('\n')}`)
     }
   }
+}
+
+/**
+ * The 500 that items-api.test.ts causes on purpose (it renames public.items for a moment);
+ * any other unhandled error in the functions gets their log printed.
+ */
+const INTENDED_ERRORS = ['relation "public.items" does not exist']
+
+function isUnexpectedError(line: string): boolean {
+  return (
+    line.includes('unhandled error') && !INTENDED_ERRORS.some((intended) => line.includes(intended))
+  )
 }

@@ -4,7 +4,8 @@
  */
 import type { z } from 'zod'
 import type { Caller } from './auth.ts'
-import { asCaller, database, translateDatabaseError, type Transaction } from './db.ts'
+import { translateDatabaseError } from './database-errors.ts'
+import { asCaller, database, type Transaction } from './db.ts'
 import { compileFilter, SqlParams } from './filter.ts'
 import { HttpError } from './http.ts'
 import { COLLECTION_MARKER } from './collection-marker.ts'

@@ -5,7 +5,11 @@
  */
 import postgres from 'postgres'
 import type { Caller } from './auth.ts'
-import { HttpError } from './http.ts'
+import {
+  isClosedSocketWrite,
+  isConnectionFailure,
+  translateDatabaseError,
+} from './database-errors.ts'
 
 /** A transaction as the caller: what `asCaller`'s work receives. */
 export type Transaction = postgres.TransactionSql
@@ -17,6 +21,7 @@ export function database(): postgres.Sql {
   if (pool) return pool
   const url = Deno.env.get('SUPABASE_DB_URL')
   if (!url) throw new Error('SUPABASE_DB_URL is not set')
+  guardAgainstClosedSocketWrites()
   pool = postgres(url, {
     max: Number(Deno.env.get('MATCHBOX_DB_POOL_SIZE') ?? 10),
     idle_timeout: 60,
@@ -32,6 +37,33 @@ export function database(): postgres.Sql {
     },
   })
   return pool
+}
+
+let guarded = false
+
+/**
+ * postgres.js (3.4.9, the newest) can throw outside any query when a connection's socket
+ * closes just as a write to it was queued: `nextWrite` runs from a timer, finds the socket
+ * gone, and the TypeError is uncaught (porsager/postgres#1154, #1208, not fixed in a release).
+ * It happens when the database crashes or drops connections under load, and uncaught it
+ * would end the process and every request in it. So: keep the process, and retire the pool
+ * it happened in, whose connection still holds the unsent bytes and would prepend them to
+ * its next startup message. Ending the pool rejects whatever still waits on it (answered 503);
+ * the next request opens a new one. Any other uncaught error is left alone.
+ */
+function guardAgainstClosedSocketWrites(): void {
+  if (guarded) return
+  guarded = true
+  globalThis.addEventListener('error', (event) => {
+    if (!isClosedSocketWrite(event.error)) return
+    event.preventDefault()
+    console.error(
+      'database unavailable: postgres.js wrote to a closed connection (porsager/postgres#1208); replacing the pool',
+    )
+    const retired = pool
+    pool = undefined
+    retired?.end({ timeout: 0 }).catch(() => {})
+  })
 }
 
 /**
@@ -99,7 +131,10 @@ export async function queryAsCaller<T>(
     for (const outcome of [configured, result, committed]) {
       if (outcome.status === 'rejected') {
         // An aborted transaction answers commit with a rollback; make sure it is closed.
-        if (committed.status === 'rejected') await sql.unsafe('rollback').catch(() => {})
+        // Not on a connection that has failed: there is no transaction left to roll back,
+        // and a write to its closed socket is what postgres.js cannot survive (above).
+        if (committed.status === 'rejected' && !isConnectionFailure(committed.reason))
+          await sql.unsafe('rollback').catch(() => {})
         throw outcome.reason
       }
     }
@@ -151,49 +186,4 @@ export function vectorLiteral(values: readonly number[]): string {
 /** Reads pgvector's text form back into numbers (it is a JSON array). */
 export function parseVector(text: string): number[] {
   return JSON.parse(text) as number[]
-}
-
-const DIMENSION_ERROR = /^expected \d+ dimensions, not \d+$/
-
-/** The HTTP error a database failure stands for; unknown failures pass through to a 500. */
-export function translateDatabaseError(error: unknown): unknown {
-  if (error instanceof HttpError) return error
-  const code = (error as { code?: unknown } | null)?.code
-  const message = error instanceof Error ? error.message : ''
-  if (code === '42501') return new HttpError(403, 'forbidden', message || 'permission denied')
-  if (code === '22000' && DIMENSION_ERROR.test(message)) {
-    return new HttpError(400, 'dimension_mismatch', message)
-  }
-  if (code === '57014')
-    return new HttpError(504, 'timeout', 'the query ran past its time limit and was cancelled')
-  if (isConnectionFailure(code)) {
-    console.error('database unavailable:', error)
-    return new HttpError(
-      503,
-      'database_unavailable',
-      'the database is unavailable: try again shortly',
-    )
-  }
-  return error
-}
-
-const CONNECTION_ERRORS = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EPIPE',
-  'ETIMEDOUT',
-  'CONNECT_TIMEOUT',
-  'CONNECTION_CLOSED',
-  'CONNECTION_ENDED',
-  'CONNECTION_DESTROYED',
-  '57P01', // admin_shutdown
-  '57P02', // crash_shutdown
-  '57P03', // cannot_connect_now
-  '08000',
-  '08003',
-  '08006',
-])
-
-function isConnectionFailure(code: unknown): boolean {
-  return typeof code === 'string' && CONNECTION_ERRORS.has(code)
 }

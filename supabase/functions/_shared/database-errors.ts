@@ -1,0 +1,70 @@
+/**
+ * What the database's failures mean to a caller over HTTP: a refused privilege, a wrong
+ * dimension, a cancelled statement, a lost connection. Free of Deno's globals, so that
+ * Node's tests can import it.
+ */
+import { HttpError } from './http.ts'
+
+const DIMENSION_ERROR = /^expected \d+ dimensions, not \d+$/
+
+/** The HTTP error a database failure stands for; unknown failures pass through to a 500. */
+export function translateDatabaseError(error: unknown): unknown {
+  if (error instanceof HttpError) return error
+  const code = errorCode(error)
+  const message = error instanceof Error ? error.message : ''
+  if (code === '42501') return new HttpError(403, 'forbidden', message || 'permission denied')
+  if (code === '22000' && DIMENSION_ERROR.test(message)) {
+    return new HttpError(400, 'dimension_mismatch', message)
+  }
+  if (code === '57014')
+    return new HttpError(504, 'timeout', 'the query ran past its time limit and was cancelled')
+  if (isConnectionFailure(error)) {
+    console.error('database unavailable:', error)
+    return new HttpError(
+      503,
+      'database_unavailable',
+      'the database is unavailable: try again shortly',
+    )
+  }
+  return error
+}
+
+const CONNECTION_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'CONNECT_TIMEOUT',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+  '08000',
+  '08003',
+  '08006',
+])
+
+function errorCode(error: unknown): unknown {
+  return (error as { code?: unknown } | null)?.code
+}
+
+/** Whether `error` says the connection to the database failed or was lost. */
+export function isConnectionFailure(error: unknown): boolean {
+  const code = errorCode(error)
+  return typeof code === 'string' && CONNECTION_ERRORS.has(code)
+}
+
+/**
+ * Whether `error` is postgres.js's write to a socket that has closed: a TypeError thrown from
+ * its `nextWrite` timer, outside any query (porsager/postgres#1154, #1208; db.ts).
+ */
+export function isClosedSocketWrite(error: unknown): boolean {
+  return (
+    error instanceof TypeError &&
+    error.message.includes("reading 'write'") &&
+    /\bnextWrite\b/.test(error.stack ?? '') &&
+    /postgres/.test(error.stack ?? '')
+  )
+}

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest'
+import {
+  isClosedSocketWrite,
+  translateDatabaseError,
+} from '../../supabase/functions/_shared/database-errors.ts'
+import { HttpError } from '../../supabase/functions/_shared/http.ts'
+
+/** An error shaped as postgres.js's write to a closed socket is, thrown from its timer. */
+function closedSocketWrite(): TypeError {
+  const error = new TypeError("Cannot read properties of null (reading 'write')")
+  error.stack = `${error.message}
+    at Immediate.nextWrite (file:///cache/npm/postgres/3.4.9/src/connection.js:255:22)
+    at Immediate.callback (ext:deno_node/internal/timers.mjs:4:3069)`
+  return error
+}
+
+describe('isClosedSocketWrite', () => {
+  it("recognises postgres.js's write to a closed socket", () => {
+    expect(isClosedSocketWrite(closedSocketWrite())).toBe(true)
+  })
+
+  it('leaves every other uncaught error alone', () => {
+    const elsewhere = new TypeError("Cannot read properties of null (reading 'write')")
+    elsewhere.stack = `${elsewhere.message}\n    at handler (file:///app/fn.ts:1:1)`
+    expect(isClosedSocketWrite(elsewhere)).toBe(false)
+    const other = closedSocketWrite()
+    other.message = "Cannot read properties of null (reading 'end')"
+    expect(isClosedSocketWrite(other)).toBe(false)
+    expect(isClosedSocketWrite(new Error("reading 'write' in nextWrite postgres"))).toBe(false)
+    expect(isClosedSocketWrite(undefined)).toBe(false)
+  })
+})
+
+describe('translateDatabaseError', () => {
+  const translated = (fields: object) =>
+    translateDatabaseError(Object.assign(new Error('message'), fields)) as HttpError
+
+  it('answers 503 for a lost or refused connection', () => {
+    for (const code of ['ECONNREFUSED', 'CONNECTION_CLOSED', 'CONNECTION_DESTROYED', '57P01']) {
+      const error = translated({ code })
+      expect(error).toBeInstanceOf(HttpError)
+      expect([error.status, error.code]).toEqual([503, 'database_unavailable'])
+    }
+  })
+
+  it('answers 504 for a cancelled statement and 403 for a refused privilege', () => {
+    expect(translated({ code: '57014' }).status).toBe(504)
+    expect(translated({ code: '42501' }).status).toBe(403)
+  })
+
+  it('passes anything else through, to be answered 500 without its details', () => {
+    const error = Object.assign(new Error('relation "public.items" does not exist'), {
+      code: '42P01',
+    })
+    expect(translateDatabaseError(error)).toBe(error)
+  })
+})
