@@ -8,17 +8,13 @@
  * (`{"g":{"$lt":m}}`, which no index serves), times the vectors function's query with
  * `scan: "exact"`, `"index"` and `"auto"`, and counts the rows each returns.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
 import { parseArgs } from 'node:util'
 import postgres from 'postgres'
 import { collectionMigrationSql } from '../scripts/collections/migration.ts'
 import { parseCollectionSpec } from '../scripts/collections/spec.ts'
-import { nativeServerUrl, recreateDatabase } from '../scripts/stack/native-postgres.ts'
-import { freePort } from '../scripts/stack/ports.ts'
-import { startStack } from '../scripts/stack/stack.ts'
 import { EXACT_SCAN_THRESHOLD } from '../supabase/functions/_shared/vectors-contract.ts'
+import { seededRandom } from './dataset.ts'
+import { startThrowawayStack } from './throwaway-stack.ts'
 
 const { values: args } = parseArgs({
   options: {
@@ -33,38 +29,13 @@ const DIMS = Number(args.dims)
 const QUERIES = Number(args.queries)
 const MATCHING_PER_MILLE = [1, 2, 5, 10, 20, 50, 100, 200]
 
-/** Seeded uniform numbers (mulberry32), for the same data on every run. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-const random = seeded(1)
+const random = seededRandom(1)
 const vector = () =>
   `[${Array.from({ length: DIMS }, () => (random() * 2 - 1).toFixed(4)).join(',')}]`
 
 async function main(): Promise<void> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'matchbox-filters-'))
-  const dbUrl = args.native
-    ? await recreateDatabase(await nativeServerUrl(), 'matchbox_filters')
-    : undefined
-  const stack = await startStack({
-    dbUrl,
-    dataDir,
-    apiPort: await freePort(),
-    dbPort: await freePort(),
-    playgroundPort: await freePort(),
-    // The functions' own errors, if any, explain a failed query.
-    log: (line) => {
-      if (/error/i.test(line)) console.error(line)
-    },
-  })
+  // The functions' own errors, if any, explain a failed query.
+  const stack = await startThrowawayStack({ name: 'filters', native: args.native, show: /error/i })
   const sql = postgres(stack.dbUrl, { max: 1, onnotice: () => {} })
   try {
     const spec = parseCollectionSpec({ name: 'bench_filters', dimensions: DIMS })
@@ -149,7 +120,6 @@ async function main(): Promise<void> {
   } finally {
     await sql.end()
     await stack.stop()
-    rmSync(dataDir, { recursive: true, force: true })
   }
 }
 

@@ -7,13 +7,10 @@
  * bounded, not collapse). Prints throughput, p50/p99 and answers by class for each, and the
  * functions process's memory; exits 1 if a phase breaks its promise. `--quick` for CI.
  */
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
+import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { nativeServerUrl, recreateDatabase } from '../scripts/stack/native-postgres.ts'
-import { freePort } from '../scripts/stack/ports.ts'
-import { type Stack, startStack } from '../scripts/stack/stack.ts'
+import type { Stack } from '../scripts/stack/stack.ts'
+import { startThrowawayStack } from './throwaway-stack.ts'
 
 const { values: args } = parseArgs({
   options: {
@@ -110,20 +107,11 @@ function report(result: Phase, memory: string): void {
 }
 
 async function main(): Promise<number> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'matchbox-soak-'))
-  const dbUrl = args.native
-    ? await recreateDatabase(await nativeServerUrl(), 'matchbox_soak')
-    : undefined
   Object.assign(process.env, LIMITS)
-  const stack = await startStack({
-    dbUrl,
-    dataDir,
-    apiPort: await freePort(),
-    dbPort: await freePort(),
-    playgroundPort: await freePort(),
-    log: (line) => {
-      if (/error|exited/i.test(line)) console.error(line)
-    },
+  const stack = await startThrowawayStack({
+    name: 'soak',
+    native: args.native,
+    show: /error|exited/i,
   })
   try {
     const pid = stack.functions.process.pid
@@ -171,7 +159,6 @@ async function main(): Promise<number> {
     return failures.length ? 1 : 0
   } finally {
     await stack.stop()
-    rmSync(dataDir, { recursive: true, force: true })
   }
 }
 

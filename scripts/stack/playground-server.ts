@@ -14,11 +14,7 @@ import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import postgres from 'postgres'
 import { z } from 'zod'
-import {
-  describeIssue,
-  type ErrorCode,
-  MatchItemsRequest,
-} from '../../supabase/functions/_shared/contract.ts'
+import { describeIssue, MatchItemsRequest } from '../../supabase/functions/_shared/contract.ts'
 import type {
   CollectionInfo,
   CollectionsResponse,
@@ -26,6 +22,7 @@ import type {
   PlaygroundConfig,
   RowsResponse,
 } from '../../playground/types.ts'
+import { HttpError } from '../../supabase/functions/_shared/http.ts'
 import { type Asset, bundlePlayground, PLAYGROUND_DIR } from './playground-bundle.ts'
 import {
   type CollectionSource,
@@ -76,19 +73,6 @@ const RowsQuery = z.object({
     .max(MAX_ROWS, { error: `expected at most ${MAX_ROWS}` })
     .default(DEFAULT_ROWS),
 })
-
-/** A refusal with its own status and code; anything else answers a generic 500. */
-class PlaygroundError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: ErrorCode,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message)
-    this.name = 'PlaygroundError'
-  }
-}
 
 /**
  * Serves the playground on 127.0.0.1:`port` until `stop()`.
@@ -249,14 +233,14 @@ function createRoutes({ sql, config, log }: RouteContext) {
       const info = await describeNamed(sql, input.collection)
       if (info.kind !== 'items') {
         // Planning it here would plan another statement than the one that answered.
-        throw new PlaygroundError(
+        throw new HttpError(
           400,
           'invalid_request',
           `collection: "${info.name}" is a collection: its query answers its own plan with "explain": true`,
         )
       }
       if (input.embedding.length !== info.dimensions) {
-        throw new PlaygroundError(
+        throw new HttpError(
           400,
           'dimension_mismatch',
           `expected ${info.dimensions} dimensions, not ${input.embedding.length}`,
@@ -270,7 +254,7 @@ function createRoutes({ sql, config, log }: RouteContext) {
       )
       return json(200, body)
     }
-    throw new PlaygroundError(
+    throw new HttpError(
       404,
       'not_found',
       `no route for ${route}: the page is at /, its data under /api/`,
@@ -283,7 +267,7 @@ function createRoutes({ sql, config, log }: RouteContext) {
 function checkHost(host: string | undefined, port: number): void {
   const allowed = [`127.0.0.1:${port}`, `localhost:${port}`]
   if (!host || !allowed.includes(host.toLowerCase())) {
-    throw new PlaygroundError(
+    throw new HttpError(
       403,
       'forbidden',
       `host ${JSON.stringify(host ?? '')} is not allowed: open http://127.0.0.1:${port}`,
@@ -295,7 +279,7 @@ function allow(request: http.IncomingMessage, method: 'GET' | 'POST'): void {
   // HEAD is a GET without the body, which Node leaves out by itself.
   const allowed = method === 'GET' ? ['GET', 'HEAD'] : [method]
   if (allowed.includes(request.method ?? '')) return
-  throw new PlaygroundError(
+  throw new HttpError(
     405,
     'method_not_allowed',
     `method ${request.method} is not allowed: use ${method}`,
@@ -314,7 +298,7 @@ async function describeNamed(sql: postgres.Sql, name: string): Promise<Collectio
 async function collectionNamed(sql: postgres.Sql, name: string): Promise<CollectionSource> {
   const source = await findCollection(sql, name)
   if (!source) {
-    throw new PlaygroundError(
+    throw new HttpError(
       404,
       'not_found',
       `no collection ${JSON.stringify(name)}: GET /api/collections lists them`,
@@ -325,19 +309,18 @@ async function collectionNamed(sql: postgres.Sql, name: string): Promise<Collect
 
 function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
   const parsed = schema.safeParse(value)
-  if (!parsed.success)
-    throw new PlaygroundError(400, 'invalid_request', describeIssue(parsed.error))
+  if (!parsed.success) throw new HttpError(400, 'invalid_request', describeIssue(parsed.error))
   return parsed.data
 }
 
-function notFound(what: string): PlaygroundError {
-  return new PlaygroundError(404, 'not_found', `${what} not found`)
+function notFound(what: string): HttpError {
+  return new HttpError(404, 'not_found', `${what} not found`)
 }
 
 async function readJson(request: http.IncomingMessage): Promise<unknown> {
   const type = request.headers['content-type'] ?? ''
   if (!/^application\/json\s*(;|$)/i.test(type)) {
-    throw new PlaygroundError(
+    throw new HttpError(
       415,
       'unsupported_media_type',
       `content-type must be application/json${type ? `, not ${type}` : ''}`,
@@ -348,7 +331,7 @@ async function readJson(request: http.IncomingMessage): Promise<unknown> {
   for await (const chunk of request as AsyncIterable<Buffer>) {
     size += chunk.byteLength
     if (size > MAX_BODY_BYTES) {
-      throw new PlaygroundError(
+      throw new HttpError(
         413,
         'payload_too_large',
         `request body is larger than ${MAX_BODY_BYTES} bytes`,
@@ -358,12 +341,12 @@ async function readJson(request: http.IncomingMessage): Promise<unknown> {
   }
   const text = Buffer.concat(chunks).toString('utf8')
   if (text.trim() === '') {
-    throw new PlaygroundError(400, 'invalid_json', 'request body is empty: send a JSON object')
+    throw new HttpError(400, 'invalid_json', 'request body is empty: send a JSON object')
   }
   try {
     return JSON.parse(text)
   } catch (error) {
-    throw new PlaygroundError(
+    throw new HttpError(
       400,
       'invalid_json',
       `request body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
@@ -382,7 +365,7 @@ function json(status: number, body: unknown, headers: Record<string, string> = {
 const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'CONNECT_TIMEOUT', '57P01'])
 
 function answerError(error: unknown, log: (line: string) => void): Answer {
-  if (error instanceof PlaygroundError) {
+  if (error instanceof HttpError) {
     return json(
       error.status,
       { error: { code: error.code, message: error.message } },

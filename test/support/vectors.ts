@@ -24,17 +24,8 @@ export async function createCollection(
   return spec
 }
 
-/** A seeded pseudo-random generator (mulberry32): the same data on every run. */
-export function seeded(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** A seeded pseudo-random generator: the same data on every run. */
+export { seededRandom as seeded } from '../../bench/dataset.ts'
 
 /**
  * A dense vector of multiples of 1/8 in [-2, 2], never all zero: exact in float16 and
