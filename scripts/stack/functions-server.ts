@@ -96,7 +96,8 @@ function spawnGateway(
       GATEWAY,
     ],
     {
-      stdio: ['ignore', 'pipe', 'pipe'],
+      // stdin stays open and silent: the gateway exits when it closes, with this process.
+      stdio: ['pipe', 'pipe', 'pipe'],
       env: {
         ...process.env,
         ...options.env,

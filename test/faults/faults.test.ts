@@ -76,52 +76,55 @@ afterAll(async () => {
 describe('the database crashes under insert load', () => {
   it('keeps every acknowledged insert, fails fast while down, and recovers by itself', async () => {
     const stack = await stackWith()
-    const acknowledged: number[] = []
-    const outcomes = new Map<string, number>()
-    const downtime: number[] = []
-    let phase: 'up' | 'down' | 'again' = 'up'
-    let stop = false
-    const client = async (n: number) => {
-      for (let i = 0; !stop; i++) {
-        const answer = await post(stack, 'items', {
-          items: [{ embedding: [n + 1, i + 1, 1] }, { embedding: [1, n + 1, i + 1] }],
-        })
-        const key = `${phase} ${answer.status} ${answer.body?.error?.code ?? ''}`.trim()
-        outcomes.set(key, (outcomes.get(key) ?? 0) + 1)
-        if (answer.status === 201) acknowledged.push(...answer.body.ids)
-        if (phase === 'down') downtime.push(answer.ms)
-        if (answer.status !== 201) await sleep(50)
+    try {
+      const acknowledged: number[] = []
+      const outcomes = new Map<string, number>()
+      const downtime: number[] = []
+      let phase: 'up' | 'down' | 'again' = 'up'
+      let stop = false
+      const client = async (n: number) => {
+        for (let i = 0; !stop; i++) {
+          const answer = await post(stack, 'items', {
+            items: [{ embedding: [n + 1, i + 1, 1] }, { embedding: [1, n + 1, i + 1] }],
+          })
+          const key = `${phase} ${answer.status} ${answer.body?.error?.code ?? ''}`.trim()
+          outcomes.set(key, (outcomes.get(key) ?? 0) + 1)
+          if (answer.status === 201) acknowledged.push(...answer.body.ids)
+          if (phase === 'down') downtime.push(answer.ms)
+          if (answer.status !== 201) await sleep(50)
+        }
       }
-    }
-    const load = Promise.all(Array.from({ length: 8 }, (_, n) => client(n)))
-    await sleep(2000)
-    phase = 'down'
-    await server.crash()
-    await sleep(2000)
-    await server.start()
-    phase = 'again'
-    await sleep(3000)
-    stop = true
-    await load
+      const load = Promise.all(Array.from({ length: 8 }, (_, n) => client(n)))
+      await sleep(2000)
+      phase = 'down'
+      await server.crash()
+      await sleep(2000)
+      await server.start()
+      phase = 'again'
+      await sleep(3000)
+      stop = true
+      await load
 
-    const sql = postgres(server.url, { max: 1, onnotice: () => {} })
-    const found = await sql`select id from public.items where id = any(${acknowledged}::bigint[])`
-    await sql.end()
-    const report = Object.fromEntries([...outcomes].sort())
-    console.log(
-      `crash under load: ${acknowledged.length} inserts acknowledged, ${found.length} found after restart; ` +
-        `answers by phase: ${JSON.stringify(report)}; slowest answer while down: ${Math.max(...downtime).toFixed(0)} ms`,
-    )
-    expect(found.length).toBe(acknowledged.length)
-    expect(acknowledged.length).toBeGreaterThan(0)
-    // While down: 503 with a clear code, fast; no 500s anywhere.
-    expect(outcomes.get('down 503 database_unavailable')).toBeGreaterThan(0)
-    expect([...outcomes.keys()].filter((key) => / 500 /.test(key))).toEqual([])
-    expect(Math.max(...downtime)).toBeLessThan(6000)
-    // Recovered without a restart of the functions.
-    expect(outcomes.get('again 201')).toBeGreaterThan(0)
-    expect(stack.functions.restarts).toBe(0)
-    await stack.stop()
+      const sql = postgres(server.url, { max: 1, onnotice: () => {} })
+      const found = await sql`select id from public.items where id = any(${acknowledged}::bigint[])`
+      await sql.end()
+      const report = Object.fromEntries([...outcomes].sort())
+      console.log(
+        `crash under load: ${acknowledged.length} inserts acknowledged, ${found.length} found after restart; ` +
+          `answers by phase: ${JSON.stringify(report)}; slowest answer while down: ${Math.max(...downtime).toFixed(0)} ms`,
+      )
+      expect(found.length).toBe(acknowledged.length)
+      expect(acknowledged.length).toBeGreaterThan(0)
+      // While down: 503 with a clear code, fast; no 500s anywhere.
+      expect(outcomes.get('down 503 database_unavailable')).toBeGreaterThan(0)
+      expect([...outcomes.keys()].filter((key) => / 500 /.test(key))).toEqual([])
+      expect(Math.max(...downtime)).toBeLessThan(6000)
+      // Recovered without a restart of the functions.
+      expect(outcomes.get('again 201')).toBeGreaterThan(0)
+      expect(stack.functions.restarts).toBe(0)
+    } finally {
+      await stack.stop()
+    }
   })
 })
 

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { createInterface } from 'node:readline'
 import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
 import { ROOT } from '../../scripts/stack/paths.ts'
@@ -60,6 +61,18 @@ const script = (name: string, ...args: string[]) =>
 
 afterAll(() => rmSync(work, { recursive: true, force: true }))
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Whether a process exists (signal 0 checks without sending anything). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
 describe('npm start', () => {
   it('serves the tutorial, refuses a second start, stops on Ctrl-C and keeps the data', async () => {
     const first = await start()
@@ -109,6 +122,31 @@ describe('npm start', () => {
     } finally {
       await stop(restarted.child)
     }
+  })
+
+  it('takes the functions server with it when it is killed', async () => {
+    // SIGKILL leaves no chance to stop children: the functions server must notice by itself
+    // (its stdin closes) rather than keep the port and its database connections.
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'test/support/stack-child.ts', path.join(work, 'killed')],
+      {
+        cwd: ROOT,
+        env: { ...process.env, SUPABASE_DB_URL: '' },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    )
+    const started = await new Promise<{ functionsPid: number; apiPort: number }>(
+      (resolve, reject) => {
+        createInterface({ input: child.stdout! }).once('line', (line) => resolve(JSON.parse(line)))
+        child.once('exit', (code) => reject(new Error(`the stack's process exited (${code})`)))
+      },
+    )
+    expect(isAlive(started.functionsPid)).toBe(true)
+    child.kill('SIGKILL')
+    for (let i = 0; i < 100 && isAlive(started.functionsPid); i++) await sleep(100)
+    expect(isAlive(started.functionsPid)).toBe(false)
+    expect(await isPortTaken(started.apiPort)).toBe(false)
   })
 
   it('explains a busy port in one line', async () => {

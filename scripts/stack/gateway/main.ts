@@ -80,11 +80,18 @@ const server = Deno.serve(
   handler,
 )
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  Deno.addSignalListener(signal, () => {
-    server.shutdown().finally(() => Deno.exit(0))
-  })
-}
+const shutdown = () => void server.shutdown().finally(() => Deno.exit(0))
+for (const signal of ['SIGINT', 'SIGTERM'] as const) Deno.addSignalListener(signal, shutdown)
+
+// The Node side holds this process's stdin open and never writes to it: end of input means
+// the parent is gone (killed, crashed, or a test that never stopped it), and a functions
+// server nobody supervises must not keep its port and database connections.
+void (async () => {
+  for await (const _ of Deno.stdin.readable) {
+    // nothing is sent; this only waits for the end
+  }
+  shutdown()
+})()
 
 function requireEnv(name: string): string {
   const value = Deno.env.get(name)
