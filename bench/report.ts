@@ -153,7 +153,7 @@ export function markdownReport(results: BenchResults): string {
     `\`${results.command}\``,
     '',
     `Each cell: ${settings.cellSeconds} s or ${settings.maxRequestsPerCell} requests in ${settings.rounds} slice(s) interleaved across layers, ` +
-      `after ${settings.warmupRequests} unmeasured; latency in ms (p50 / p95 / p99). Every layer has ${settings.poolSize} database connections. ` +
+      `after ${settings.warmupRequests} unmeasured; latency in ms (p50 / p95 / p99). Every layer has ${settings.poolSize} database connection${settings.poolSize === 1 ? '' : 's'}. ` +
       `Client, gateway, functions and database share the machine's cores.`,
     '',
   ]

@@ -6,7 +6,7 @@ import postgres from 'postgres'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { functionUrl, stack } from '../support/http.ts'
 import { badTokens, signToken } from '../support/tokens.ts'
-import { createCollection } from '../support/vectors.ts'
+import { createCollection, dropCollection } from '../support/vectors.ts'
 
 const sql = postgres(stack.dbUrl, { max: 1, onnotice: () => {} })
 const COLLECTION = 't_auth'
@@ -82,7 +82,7 @@ beforeAll(async () => {
   }
 })
 afterAll(async () => {
-  await sql.unsafe(`drop table public.${COLLECTION} cascade`)
+  await dropCollection(sql, COLLECTION)
   await sql.end()
 })
 

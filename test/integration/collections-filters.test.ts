@@ -5,7 +5,13 @@
 import postgres from 'postgres'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { post, stack } from '../support/http.ts'
-import { createCollection, denseVector, distance, seeded } from '../support/vectors.ts'
+import {
+  createCollection,
+  denseVector,
+  distance,
+  seeded,
+  dropCollection,
+} from '../support/vectors.ts'
 
 const sql = postgres(stack.dbUrl, { max: 1, onnotice: () => {} })
 const NAME = 't_filtered'
@@ -42,7 +48,7 @@ beforeAll(async () => {
   }
 }, 120_000)
 afterAll(async () => {
-  await sql.unsafe(`drop table public.${NAME} cascade`)
+  await dropCollection(sql, NAME)
   await sql.end()
 })
 

@@ -19,6 +19,7 @@ import {
   distance,
   seeded,
   sparseVector,
+  dropCollection,
 } from '../support/vectors.ts'
 
 const sql = postgres(stack.dbUrl, { max: 1, onnotice: () => {} })
@@ -126,7 +127,7 @@ describe('type x metric x index', () => {
         index,
         count: ROWS,
       })
-      await sql.unsafe(`drop table public.${name} cascade`)
+      await dropCollection(sql, name)
     },
   )
 })

@@ -13,7 +13,7 @@ import { MAX_BODY_BYTES } from '../../supabase/functions/_shared/contract.ts'
 import { databaseEnv, supabaseCli } from '../../scripts/stack/cli.ts'
 import { ROOT, SUPABASE_DIR } from '../../scripts/stack/paths.ts'
 import { functionUrl, post, stack } from '../support/http.ts'
-import { createCollection } from '../support/vectors.ts'
+import { createCollection, dropCollection } from '../support/vectors.ts'
 
 const sql = postgres(stack.dbUrl, { max: 1, onnotice: () => {} })
 const NAME = 't_routes'
@@ -45,7 +45,7 @@ beforeAll(async () => {
   expect(status).toBe(200)
 })
 afterAll(async () => {
-  await sql.unsafe(`drop table if exists public.${NAME} cascade`)
+  await dropCollection(sql, NAME)
   await sql.end()
 })
 
@@ -360,7 +360,8 @@ describe('type-specific values', () => {
         '1011',
       )
     } finally {
-      await sql.unsafe('drop table public.t_sparse cascade; drop table public.t_bits cascade')
+      await dropCollection(sql, 't_sparse')
+      await dropCollection(sql, 't_bits')
     }
   })
 })
@@ -424,7 +425,7 @@ describe('npm run collection:new', () => {
         await post('vectors/cli_docs/query', { vector: [1, 2, 3, 4], efSearch: 10 }),
       ).toMatchObject({ status: 400 })
     } finally {
-      await sql.unsafe('drop table if exists public.cli_docs cascade')
+      await dropCollection(sql, 'cli_docs')
       await sql`delete from supabase_migrations.schema_migrations where name = 'collection_cli_docs'`
       rmSync(workdir, { recursive: true, force: true })
     }

@@ -6,7 +6,7 @@ import fc from 'fast-check'
 import postgres from 'postgres'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { functionUrl, stack } from '../support/http.ts'
-import { createCollection } from '../support/vectors.ts'
+import { createCollection, dropCollection } from '../support/vectors.ts'
 
 const sql = postgres(stack.dbUrl, { max: 1, onnotice: () => {} })
 const COLLECTION = 't_hostile'
@@ -19,7 +19,7 @@ beforeAll(async () => {
   )
 })
 afterAll(async () => {
-  await sql.unsafe(`drop table public.${COLLECTION} cascade`)
+  await dropCollection(sql, COLLECTION)
   await sql.end()
 })
 

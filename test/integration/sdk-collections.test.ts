@@ -7,7 +7,7 @@ import {
   MatchboxValidationError,
 } from '../../src/index.ts'
 import { stack } from '../support/http.ts'
-import { createCollection } from '../support/vectors.ts'
+import { createCollection, dropCollection } from '../support/vectors.ts'
 
 interface Doc {
   category: string
@@ -26,7 +26,7 @@ const reader = createMatchboxClient({ url: stack.apiUrl, key: stack.anonKey }).c
 
 beforeAll(() => createCollection(sql, { name: 't_sdk', dimensions: 3, metric: 'l2' }))
 afterAll(async () => {
-  await sql.unsafe('drop table public.t_sdk cascade')
+  await dropCollection(sql, 't_sdk')
   await sql.end()
 })
 

@@ -17,11 +17,16 @@ export async function createCollection(
   },
 ): Promise<CollectionSpec> {
   const spec = parseCollectionSpec(input)
-  await sql.unsafe(
-    `drop table if exists public.${spec.name} cascade; drop function if exists public.match_${spec.name}`,
-  )
+  await dropCollection(sql, spec.name)
   await sql.unsafe(collectionMigrationSql(spec))
   return spec
+}
+
+/** Drops a collection: its table and its `match_<name>` function, which the table's drop leaves. */
+export async function dropCollection(sql: postgres.Sql, name: string): Promise<void> {
+  await sql.unsafe(
+    `drop table if exists public.${name} cascade; drop function if exists public.match_${name}`,
+  )
 }
 
 /** A seeded pseudo-random generator: the same data on every run. */
