@@ -318,6 +318,29 @@ describe('describe and routing', () => {
   })
 })
 
+describe('a collection made again with another shape', () => {
+  it('is served with its new shape, not the cached one, and a dropped one is 404', async () => {
+    const name = 't_reshaped'
+    await createCollection(sql, { name, dimensions: 3 })
+    const upsert = (values: number[]) =>
+      post(`vectors/${name}/upsert`, { records: [{ id: 'a', values }] }, admin)
+    expect((await upsert([1, 2, 3])).status).toBe(200) // the shape is cached now
+    await createCollection(sql, { name, dimensions: 5, metric: 'l2' })
+    await new Promise((resolve) => setTimeout(resolve, 1100))
+    const reshaped = await upsert([1, 2, 3, 4, 5])
+    expect(reshaped.status).toBe(200)
+    const query = await post(`vectors/${name}/query`, { vector: [1, 2, 3, 4, 5], topK: 1 })
+    expect(query.body.matches).toEqual([expect.objectContaining({ id: 'a', distance: 0 })])
+    // A caller's own mistake is still answered as one.
+    expect((await upsert([1, 2, 3])).body.error.message).toBe(
+      'records.0.values: expected 5 dimensions, not 3',
+    )
+    await dropCollection(sql, name)
+    const gone = await post(`vectors/${name}/query`, { vector: [1, 2, 3, 4, 5] })
+    expect([gone.status, gone.body.error.code]).toEqual([404, 'not_found'])
+  })
+})
+
 describe('type-specific values', () => {
   it('checks sparse vectors and bit strings by their own rules', async () => {
     await createCollection(sql, {

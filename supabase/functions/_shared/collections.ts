@@ -52,7 +52,8 @@ const CACHE_MS = 30_000
 const cache = new Map<string, { at: number; collection: Promise<Collection | undefined> }>()
 
 /**
- * The collection called `name`, from a 30-second cache of the catalog.
+ * The collection called `name`, from a 30-second cache of the catalog (`withCollection` reads
+ * it again sooner when the work is refused).
  *
  * @throws HttpError 404 when no such collection exists.
  */
@@ -71,6 +72,66 @@ export async function findCollection(name: string): Promise<Collection> {
     throw notFound(name)
   }
   return collection
+}
+
+/** How old a cached shape must be before a refusal makes the catalog be read again. */
+const RECHECK_AFTER_MS = 1_000
+
+/**
+ * Runs `work` on the collection called `name`, with its shape from the cache. A collection
+ * can be dropped and made again with another dimension, type, metric or index while its old
+ * shape is cached; the first sign is the work being refused (a 400 for values that fit the
+ * old shape only, or the database not finding what it expects). Then the catalog is read
+ * again (for a 400, only once the cached shape is a second old), and if the shape has changed
+ * the work runs once more on the new one: it failed whole the first time (one transaction),
+ * so nothing is written twice. A stream of bad requests costs at most one catalog read a
+ * second.
+ *
+ * @throws HttpError 404 when no such collection exists (or no longer does).
+ */
+export async function withCollection<T>(
+  name: string,
+  work: (collection: Collection) => Promise<T>,
+): Promise<T> {
+  const cached = await findCollection(name)
+  try {
+    return await work(cached)
+  } catch (error) {
+    if (!worthRereading(error, cache.get(name)?.at ?? 0)) throw error
+    cache.delete(name)
+    const current = await findCollection(name)
+    if (sameShape(current, cached)) throw error
+    return await work(current)
+  }
+}
+
+/** Database refusals that a table changed since its shape was cached would explain. */
+const SCHEMA_CHANGED = new Set([
+  '42P01', // undefined_table
+  '42703', // undefined_column
+  '42883', // undefined_function (an operator for another type)
+  '42804', // datatype_mismatch
+])
+
+/**
+ * Whether a refusal is worth a fresh read of the catalog: always when the database could not
+ * find what the cached shape promised (else a 500), and for a 400, which may well be the
+ * caller's own mistake, only once the cached shape is a second old.
+ */
+function worthRereading(error: unknown, cachedAt: number): boolean {
+  if (error instanceof HttpError)
+    return error.status === 400 && Date.now() - cachedAt >= RECHECK_AFTER_MS
+  const code = (error as { code?: unknown } | null)?.code
+  return typeof code === 'string' && SCHEMA_CHANGED.has(code)
+}
+
+function sameShape(a: Collection, b: Collection): boolean {
+  return (
+    a.columnType === b.columnType &&
+    a.metric === b.metric &&
+    a.index === b.index &&
+    a.lists === b.lists
+  )
 }
 
 async function readCollection(name: string): Promise<Collection | undefined> {

@@ -6,9 +6,9 @@ import {
   deleteRecords,
   describeCollection,
   fetchRecords,
-  findCollection,
   queryCollection,
   upsertRecords,
+  withCollection,
 } from './collections.ts'
 import { errorResponse, getEndpoint, postEndpoint } from './http.ts'
 import {
@@ -25,29 +25,30 @@ const POST_ROUTES = {
     postEndpoint({
       schema: UpsertRequest,
       status: 200,
-      handle: async (input, caller) => upsertRecords(await findCollection(name), input, caller),
+      handle: (input, caller) =>
+        withCollection(name, (collection) => upsertRecords(collection, input, caller)),
     }),
   fetch: (name: string) =>
     postEndpoint({
       schema: FetchRequest,
       status: 200,
-      handle: async (input, caller) => fetchRecords(await findCollection(name), input, caller),
+      handle: (input, caller) =>
+        withCollection(name, (collection) => fetchRecords(collection, input, caller)),
     }),
   delete: (name: string) =>
     postEndpoint({
       schema: DeleteRequest,
       status: 200,
-      handle: async (input, caller) => deleteRecords(await findCollection(name), input, caller),
+      handle: (input, caller) =>
+        withCollection(name, (collection) => deleteRecords(collection, input, caller)),
     }),
   query: (name: string) =>
     postEndpoint({
       schema: QueryRequest,
       status: 200,
       handle: async (input, caller) => {
-        const { matches, scan, plan } = await queryCollection(
-          await findCollection(name),
-          input,
-          caller,
+        const { matches, scan, plan } = await withCollection(name, (collection) =>
+          queryCollection(collection, input, caller),
         )
         return input.explain ? { matches, scan, plan } : { matches }
       },
@@ -77,7 +78,7 @@ export async function routeVectorsRequest(request: Request): Promise<Response> {
 }
 
 function describe(request: Request, name: string): Promise<Response> {
-  return getEndpoint(async (caller) => describeCollection(await findCollection(name), caller))(
-    request,
-  )
+  return getEndpoint((caller) =>
+    withCollection(name, (collection) => describeCollection(collection, caller)),
+  )(request)
 }
