@@ -101,6 +101,7 @@ function spawnGateway(
       env: {
         ...process.env,
         ...options.env,
+        MATCHBOX_EXIT_WITH_PARENT: '1',
         MATCHBOX_FUNCTIONS: JSON.stringify(options.functions),
         MATCHBOX_JWT_SECRET: options.jwtSecret,
         MATCHBOX_API_PORT: String(options.port),

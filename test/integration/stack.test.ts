@@ -3,7 +3,7 @@
  * everything, and the data still there after a restart.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -63,11 +63,12 @@ afterAll(() => rmSync(work, { recursive: true, force: true }))
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-/** Whether a process exists (signal 0 checks without sending anything). */
+/** Whether a process is running: it exists and is not a zombie waiting to be reaped. */
 function isAlive(pid: number): boolean {
   try {
-    process.kill(pid, 0)
-    return true
+    // /proc/<pid>/stat: "pid (name) state …"; the name may hold spaces, the state follows it.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
   } catch {
     return false
   }
@@ -142,11 +143,16 @@ describe('npm start', () => {
         child.once('exit', (code) => reject(new Error(`the stack's process exited (${code})`)))
       },
     )
-    expect(isAlive(started.functionsPid)).toBe(true)
-    child.kill('SIGKILL')
-    for (let i = 0; i < 100 && isAlive(started.functionsPid); i++) await sleep(100)
-    expect(isAlive(started.functionsPid)).toBe(false)
-    expect(await isPortTaken(started.apiPort)).toBe(false)
+    try {
+      expect(isAlive(started.functionsPid)).toBe(true)
+      child.kill('SIGKILL')
+      for (let i = 0; i < 100 && isAlive(started.functionsPid); i++) await sleep(100)
+      expect(isAlive(started.functionsPid)).toBe(false)
+      expect(await isPortTaken(started.apiPort)).toBe(false)
+    } finally {
+      child.kill('SIGKILL')
+      if (isAlive(started.functionsPid)) process.kill(started.functionsPid, 'SIGKILL')
+    }
   })
 
   it('explains a busy port in one line', async () => {

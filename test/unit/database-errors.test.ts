@@ -19,14 +19,26 @@ describe('isClosedSocketWrite', () => {
     expect(isClosedSocketWrite(closedSocketWrite())).toBe(true)
   })
 
+  it('tells it by the frame it was thrown from, whatever the message', () => {
+    const otherMessage = closedSocketWrite()
+    otherMessage.message = 'May not write null values to stream'
+    expect(isClosedSocketWrite(otherMessage)).toBe(true)
+  })
+
   it('leaves every other uncaught error alone', () => {
     const elsewhere = new TypeError("Cannot read properties of null (reading 'write')")
     elsewhere.stack = `${elsewhere.message}\n    at handler (file:///app/fn.ts:1:1)`
     expect(isClosedSocketWrite(elsewhere)).toBe(false)
-    const other = closedSocketWrite()
-    other.message = "Cannot read properties of null (reading 'end')"
-    expect(isClosedSocketWrite(other)).toBe(false)
-    expect(isClosedSocketWrite(new Error("reading 'write' in nextWrite postgres"))).toBe(false)
+    const otherFrame = new TypeError('x is undefined')
+    otherFrame.stack = `${otherFrame.message}
+    at handle (file:///cache/npm/postgres/3.4.9/src/connection.js:489:6)`
+    expect(isClosedSocketWrite(otherFrame)).toBe(false)
+    const inMessageOnly = new TypeError('nextWrite (postgres/src/connection.js) failed')
+    inMessageOnly.stack = `TypeError: ${inMessageOnly.message}\n    at main (file:///app/x.ts:1:1)`
+    expect(isClosedSocketWrite(inMessageOnly)).toBe(false)
+    expect(isClosedSocketWrite(new Error('at nextWrite (postgres/src/connection.js:1:1)'))).toBe(
+      false,
+    )
     expect(isClosedSocketWrite(undefined)).toBe(false)
   })
 })

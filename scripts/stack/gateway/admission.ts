@@ -65,6 +65,12 @@ export class Admission {
       }
     }
     this.#active++
+    // The slot is given back when the work ends, not at its deadline: a request answered 504
+    // may still hold a database connection, and the next one must not add to it.
+    const working = work().finally(() => {
+      this.#active--
+      this.#waiting.shift()?.()
+    })
     let timer: ReturnType<typeof setTimeout> | undefined
     try {
       const timeout = new Promise<Response>((resolve) => {
@@ -82,11 +88,11 @@ export class Admission {
           Math.max(0, deadline - Date.now()),
         )
       })
-      return await Promise.race([work(), timeout])
+      // Its rejection, if it comes after the deadline, has no one to go to.
+      working.catch(() => {})
+      return await Promise.race([working, timeout])
     } finally {
       clearTimeout(timer)
-      this.#active--
-      this.#waiting.shift()?.()
     }
   }
 

@@ -83,15 +83,19 @@ const server = Deno.serve(
 const shutdown = () => void server.shutdown().finally(() => Deno.exit(0))
 for (const signal of ['SIGINT', 'SIGTERM'] as const) Deno.addSignalListener(signal, shutdown)
 
-// The Node side holds this process's stdin open and never writes to it: end of input means
-// the parent is gone (killed, crashed, or a test that never stopped it), and a functions
-// server nobody supervises must not keep its port and database connections.
-void (async () => {
-  for await (const _ of Deno.stdin.readable) {
-    // nothing is sent; this only waits for the end
-  }
-  shutdown()
-})()
+// Started by the Node supervisor (functions-server.ts), which holds this process's stdin open
+// and never writes to it: end of input means the parent is gone (killed, crashed, or a test
+// that never stopped it), and a functions server nobody supervises must not keep its port
+// and database connections. Requests in flight get a few seconds to finish.
+if (Deno.env.get('MATCHBOX_EXIT_WITH_PARENT') === '1') {
+  void (async () => {
+    for await (const _ of Deno.stdin.readable) {
+      // nothing is sent; this only waits for the end
+    }
+    setTimeout(() => Deno.exit(0), 5000)
+    shutdown()
+  })()
+}
 
 function requireEnv(name: string): string {
   const value = Deno.env.get(name)

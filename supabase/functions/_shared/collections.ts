@@ -4,8 +4,8 @@
  */
 import type { z } from 'zod'
 import type { Caller } from './auth.ts'
-import { translateDatabaseError } from './database-errors.ts'
 import { asCaller, database, type Transaction } from './db.ts'
+import { databaseFailure } from './pool.ts'
 import { compileFilter, SqlParams } from './filter.ts'
 import { HttpError } from './http.ts'
 import { COLLECTION_MARKER } from './collection-marker.ts'
@@ -49,7 +49,11 @@ export interface Collection extends VectorShape {
 
 const NAME = /^[a-z][a-z0-9_]{0,47}$/
 const CACHE_MS = 30_000
-const cache = new Map<string, { at: number; collection: Promise<Collection | undefined> }>()
+interface CacheEntry {
+  at: number
+  collection: Promise<Collection | undefined>
+}
+const cache = new Map<string, CacheEntry>()
 
 /**
  * The collection called `name`, from a 30-second cache of the catalog (`withCollection` reads
@@ -58,20 +62,31 @@ const cache = new Map<string, { at: number; collection: Promise<Collection | und
  * @throws HttpError 404 when no such collection exists.
  */
 export async function findCollection(name: string): Promise<Collection> {
+  return (await lookUp(name)).collection
+}
+
+/** The collection and the cache entry it came from. */
+async function lookUp(name: string): Promise<{ collection: Collection; entry: CacheEntry }> {
   if (!NAME.test(name)) throw notFound(name)
   let entry = cache.get(name)
   if (!entry || Date.now() - entry.at > CACHE_MS) {
-    entry = { at: Date.now(), collection: readCollection(name) }
-    cache.set(name, entry)
-    entry.collection.catch(() => cache.delete(name))
+    const fresh: CacheEntry = { at: Date.now(), collection: readCollection(name) }
+    cache.set(name, fresh)
+    fresh.collection.catch(() => forget(name, fresh))
+    entry = fresh
   }
   const collection = await entry.collection
   if (!collection) {
     // Not cached: a collection created a moment ago is found on the next request.
-    cache.delete(name)
+    forget(name, entry)
     throw notFound(name)
   }
-  return collection
+  return { collection, entry }
+}
+
+/** Drops `entry` from the cache, unless another request has already put a newer one there. */
+function forget(name: string, entry: CacheEntry): void {
+  if (cache.get(name) === entry) cache.delete(name)
 }
 
 /** How old a cached shape must be before a refusal makes the catalog be read again. */
@@ -84,8 +99,8 @@ const RECHECK_AFTER_MS = 1_000
  * old shape only, or the database not finding what it expects). Then the catalog is read
  * again (for a 400, only once the cached shape is a second old), and if the shape has changed
  * the work runs once more on the new one: it failed whole the first time (one transaction),
- * so nothing is written twice. A stream of bad requests costs at most one catalog read a
- * second.
+ * so nothing is written twice. Requests refused together share one read, and a stream of bad
+ * requests costs at most one a second.
  *
  * @throws HttpError 404 when no such collection exists (or no longer does).
  */
@@ -93,12 +108,12 @@ export async function withCollection<T>(
   name: string,
   work: (collection: Collection) => Promise<T>,
 ): Promise<T> {
-  const cached = await findCollection(name)
+  const { collection: cached, entry } = await lookUp(name)
   try {
     return await work(cached)
   } catch (error) {
-    if (!worthRereading(error, cache.get(name)?.at ?? 0)) throw error
-    cache.delete(name)
+    if (!worthRereading(error, entry.at)) throw error
+    forget(name, entry)
     const current = await findCollection(name)
     if (sameShape(current, cached)) throw error
     return await work(current)
@@ -165,7 +180,7 @@ async function readCollection(name: string): Promise<Collection | undefined> {
       where n.nspname = 'public' and c.relname = ${name} and c.relkind = 'r'
         and pg_catalog.obj_description(c.oid, 'pg_class') like ${COLLECTION_MARKER + '%'}`
   } catch (error) {
-    throw translateDatabaseError(error)
+    throw databaseFailure(error)
   }
   const row = rows[0]
   if (!row || !(VECTOR_TYPES as readonly string[]).includes(row.type)) return undefined

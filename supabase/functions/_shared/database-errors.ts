@@ -57,14 +57,13 @@ export function isConnectionFailure(error: unknown): boolean {
 }
 
 /**
- * Whether `error` is postgres.js's write to a socket that has closed: a TypeError thrown from
- * its `nextWrite` timer, outside any query (porsager/postgres#1154, #1208; db.ts).
+ * Whether `error` was thrown by postgres.js's `nextWrite` timer, outside any query: its write
+ * to a connection whose socket has closed (porsager/postgres#1154, #1208; pool.ts). Told by
+ * the frame it was thrown from, whatever the runtime's message.
  */
 export function isClosedSocketWrite(error: unknown): boolean {
   return (
     error instanceof TypeError &&
-    error.message.includes("reading 'write'") &&
-    /\bnextWrite\b/.test(error.stack ?? '') &&
-    /postgres/.test(error.stack ?? '')
+    /^\s+at (?:[\w$]+\.)?nextWrite \([^)\n]*postgres[^)\n]*connection\.js/m.test(error.stack ?? '')
   )
 }

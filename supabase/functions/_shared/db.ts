@@ -1,70 +1,17 @@
 /**
- * The functions' database access: one connection pool per process, and one transaction per
- * request that runs as the caller's role with its claims set, so that the migrations'
- * grants and row-level security decide what the request may do.
+ * The functions' database access: one transaction per request that runs as the caller's
+ * role with its claims set, so that the migrations' grants and row-level security decide what
+ * the request may do. The pool itself is pool.ts.
  */
 import postgres from 'postgres'
 import type { Caller } from './auth.ts'
-import {
-  isClosedSocketWrite,
-  isConnectionFailure,
-  translateDatabaseError,
-} from './database-errors.ts'
+import { isConnectionFailure } from './database-errors.ts'
+import { database, databaseFailure } from './pool.ts'
+
+export { database }
 
 /** A transaction as the caller: what `asCaller`'s work receives. */
 export type Transaction = postgres.TransactionSql
-
-let pool: postgres.Sql | undefined
-
-/** The process's pool, opened on first use from `SUPABASE_DB_URL`, as Supabase provides it. */
-export function database(): postgres.Sql {
-  if (pool) return pool
-  const url = Deno.env.get('SUPABASE_DB_URL')
-  if (!url) throw new Error('SUPABASE_DB_URL is not set')
-  guardAgainstClosedSocketWrites()
-  pool = postgres(url, {
-    max: Number(Deno.env.get('MATCHBOX_DB_POOL_SIZE') ?? 10),
-    idle_timeout: 60,
-    connect_timeout: 5,
-    // Postgres notices (e.g. from the bootstrap's `if not exists`) are not errors.
-    onnotice: () => {},
-    connection: {
-      application_name: 'matchbox-functions',
-      // Every statement is cancelled past this (57014, answered 504): a runaway query must
-      // not hold a connection and the caller for ever. Set once per connection, at no cost
-      // per request. (PGlite cannot cancel a running statement; native Postgres does.)
-      statement_timeout: Number(Deno.env.get('MATCHBOX_STATEMENT_TIMEOUT_MS') ?? 15_000),
-    },
-  })
-  return pool
-}
-
-let guarded = false
-
-/**
- * postgres.js (3.4.9, the newest) can throw outside any query when a connection's socket
- * closes just as a write to it was queued: `nextWrite` runs from a timer, finds the socket
- * gone, and the TypeError is uncaught (porsager/postgres#1154, #1208, not fixed in a release).
- * It happens when the database crashes or drops connections under load, and uncaught it
- * would end the process and every request in it. So: keep the process, and retire the pool
- * it happened in, whose connection still holds the unsent bytes and would prepend them to
- * its next startup message. Ending the pool rejects whatever still waits on it (answered 503);
- * the next request opens a new one. Any other uncaught error is left alone.
- */
-function guardAgainstClosedSocketWrites(): void {
-  if (guarded) return
-  guarded = true
-  globalThis.addEventListener('error', (event) => {
-    if (!isClosedSocketWrite(event.error)) return
-    event.preventDefault()
-    console.error(
-      'database unavailable: postgres.js wrote to a closed connection (porsager/postgres#1208); replacing the pool',
-    )
-    const retired = pool
-    pool = undefined
-    retired?.end({ timeout: 0 }).catch(() => {})
-  })
-}
 
 /**
  * Runs `work` in a transaction as the caller's role, with `request.jwt.claims` set as
@@ -82,7 +29,7 @@ export async function asCaller<T>(
       return await work(tx)
     })) as T
   } catch (error) {
-    throw translateDatabaseError(error)
+    throw databaseFailure(error)
   }
 }
 
@@ -132,7 +79,7 @@ export async function queryAsCaller<T>(
       if (outcome.status === 'rejected') {
         // An aborted transaction answers commit with a rollback; make sure it is closed.
         // Not on a connection that has failed: there is no transaction left to roll back,
-        // and a write to its closed socket is what postgres.js cannot survive (above).
+        // and a write to its closed socket is what postgres.js mishandles (pool.ts).
         if (committed.status === 'rejected' && !isConnectionFailure(committed.reason))
           await sql.unsafe('rollback').catch(() => {})
         throw outcome.reason
@@ -140,7 +87,7 @@ export async function queryAsCaller<T>(
     }
     return (result as PromiseFulfilledResult<T>).value
   } catch (error) {
-    throw translateDatabaseError(error)
+    throw databaseFailure(error)
   } finally {
     sql?.release()
   }
@@ -174,7 +121,7 @@ async function readDimensions(table: string, column: string): Promise<number> {
       throw new Error(`${table}.${column} is not a vector column with dimensions`)
     return row.dimensions as number
   } catch (error) {
-    throw translateDatabaseError(error)
+    throw databaseFailure(error)
   }
 }
 
