@@ -62,6 +62,15 @@ describe('Admission', () => {
     expect(admission.stats).toMatchObject({ active: 0, queued: 0, timedOut: 1 })
   })
 
+  it('gives the slot of work that never ends back one timeout after its deadline', async () => {
+    const admission = new Admission('f', { maxConcurrent: 1, maxQueued: 5, timeoutMs: 50 })
+    const never = () => new Promise<Response>(() => {})
+    expect((await admission.run(never)).status).toBe(504)
+    expect(admission.stats.active).toBe(1)
+    await new Promise((resolve) => setTimeout(resolve, 80))
+    expect(admission.stats.active).toBe(0)
+  })
+
   it('passes a failure of the work on, and frees its slot', async () => {
     const admission = new Admission('f', { maxConcurrent: 1, maxQueued: 0, timeoutMs: 5000 })
     await expect(admission.run(() => Promise.reject(new Error('boom')))).rejects.toThrow('boom')

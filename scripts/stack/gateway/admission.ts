@@ -66,11 +66,18 @@ export class Admission {
     }
     this.#active++
     // The slot is given back when the work ends, not at its deadline: a request answered 504
-    // may still hold a database connection, and the next one must not add to it.
-    const working = work().finally(() => {
+    // may still hold a database connection, and the next one must not add to it. Work that
+    // never ends gives it back one more timeout after its deadline, or the slot would be lost.
+    let released = false
+    const release = () => {
+      if (released) return
+      released = true
+      clearTimeout(abandon)
       this.#active--
       this.#waiting.shift()?.()
-    })
+    }
+    const abandon = setTimeout(release, deadline + this.#limits.timeoutMs - Date.now())
+    const working = work().finally(release)
     let timer: ReturnType<typeof setTimeout> | undefined
     try {
       const timeout = new Promise<Response>((resolve) => {

@@ -6,7 +6,7 @@
 import postgres from 'postgres'
 import type { Caller } from './auth.ts'
 import { isConnectionFailure } from './database-errors.ts'
-import { database, databaseFailure } from './pool.ts'
+import { database, databaseFailure, retirePool, statementTimeoutMs } from './pool.ts'
 
 export { database }
 
@@ -54,6 +54,7 @@ export async function queryAsCaller<T>(
   settings: Readonly<Record<string, string>> = {},
 ): Promise<T> {
   let sql: postgres.ReservedSql | undefined
+  let lost = false
   try {
     sql = await database().reserve()
     const names = Object.keys(settings)
@@ -70,26 +71,63 @@ export async function queryAsCaller<T>(
     // block is open (seen under load: `portal "" does not exist`). Once it is, the rest goes
     // in one round trip.
     await sql.unsafe('begin')
-    const [configured, result, committed] = await Promise.allSettled([
+    const [configured, result, committed] = await settleOrGiveUp([
       sql.unsafe(setup, parameters, { prepare: true }),
       statement(sql),
       sql.unsafe('commit'),
     ])
-    for (const outcome of [configured, result, committed]) {
-      if (outcome.status === 'rejected') {
+    const outcomes = [configured, result, committed]
+    const failures = outcomes.flatMap((outcome) =>
+      outcome.status === 'rejected' ? [outcome.reason as unknown] : [],
+    )
+    if (failures.length > 0) {
+      if (failures.some(isConnectionFailure)) {
+        // No transaction is left to roll back, and writing to the closed socket is what
+        // postgres.js mishandles (pool.ts).
+        lost = true
+      } else if (committed.status === 'rejected') {
         // An aborted transaction answers commit with a rollback; make sure it is closed.
-        // Not on a connection that has failed: there is no transaction left to roll back,
-        // and a write to its closed socket is what postgres.js mishandles (pool.ts).
-        if (committed.status === 'rejected' && !isConnectionFailure(committed.reason))
-          await sql.unsafe('rollback').catch(() => {})
-        throw outcome.reason
+        await sql.unsafe('rollback').catch(() => {})
       }
+      throw failures[0]
     }
     return (result as PromiseFulfilledResult<T>).value
   } catch (error) {
+    if (isConnectionFailure(error)) lost = true
     throw databaseFailure(error)
   } finally {
-    sql?.release()
+    // A connection that failed is back among the pool's closed ones already: released, it
+    // would be put among the open ones, and the next query would write to its closed socket.
+    if (!lost) sql?.release()
+  }
+}
+
+/** The statements of a pipelined transaction never settled (see `settleOrGiveUp`). */
+class NoAnswer extends Error {
+  readonly code = 'CONNECTION_CLOSED'
+}
+
+/**
+ * `Promise.allSettled`, with a deadline. A reserved connection that closes while its first
+ * statement is being described leaves the statements queued behind it neither sent nor
+ * rejected (postgres.js 3.4.9): they would wait for ever, holding the request. Past the
+ * statement timeout and a margin, no answer is coming: give up, and replace the pool, which
+ * ends that connection too.
+ */
+async function settleOrGiveUp<T extends readonly unknown[]>(
+  statements: [...{ [K in keyof T]: Promise<T[K]> }],
+): Promise<{ [K in keyof T]: PromiseSettledResult<T[K]> }> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      retirePool('a transaction got no answer')
+      reject(new NoAnswer('the database did not answer'))
+    }, statementTimeoutMs() + 5_000)
+  })
+  try {
+    return await Promise.race([Promise.allSettled(statements), deadline])
+  } finally {
+    clearTimeout(timer)
   }
 }
 

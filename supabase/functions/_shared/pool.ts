@@ -51,12 +51,22 @@ export function database(): postgres.Sql {
       // Every statement is cancelled past this (57014, answered 504): a runaway query must
       // not hold a connection and the caller for ever. Set once per connection, at no cost
       // per request. (PGlite cannot cancel a running statement; native Postgres does.)
-      statement_timeout: Number(Deno.env.get('MATCHBOX_STATEMENT_TIMEOUT_MS') ?? 15_000),
+      statement_timeout: statementTimeoutMs(),
     },
   })
   pool = opened
   openedAt = Date.now()
   return opened
+}
+
+/** Milliseconds after which the database cancels a statement (`MATCHBOX_STATEMENT_TIMEOUT_MS`). */
+export function statementTimeoutMs(): number {
+  return Number(Deno.env.get('MATCHBOX_STATEMENT_TIMEOUT_MS') ?? 15_000)
+}
+
+/** Replaces the pool now serving: the next request opens a new one. */
+export function retirePool(why: string): void {
+  if (pool) retire(pool, why)
 }
 
 /**
