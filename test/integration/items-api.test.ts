@@ -236,3 +236,28 @@ describe('match-items and public.match_items', () => {
     }
   })
 })
+
+describe('items altered to another dimension while the functions run', () => {
+  it('is served with the new dimension a second later, without a restart', async () => {
+    const admin = { key: stack.serviceRoleKey }
+    // The dimension count is read now, and kept.
+    expect((await post('match-items', { embedding: [3, 1, 2] })).status).toBe(200)
+    await sql`delete from public.items`
+    await sql`alter table public.items alter column embedding type extensions.vector(4)`
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1100))
+      const inserted = await post('items', { items: [{ embedding: [1, 2, 3, 4] }] }, admin)
+      expect(inserted.status).toBe(201)
+      const found = await post('match-items', { embedding: [1, 2, 3, 4], count: 1 })
+      expect(found.body.matches).toEqual([expect.objectContaining({ embedding: [1, 2, 3, 4] })])
+      expect((await post('match-items', { embedding: [3, 1, 2] })).body.error.message).toBe(
+        'expected 4 dimensions, not 3',
+      )
+    } finally {
+      await sql`delete from public.items`
+      await sql`alter table public.items alter column embedding type extensions.vector(3)`
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1100))
+    expect((await post('match-items', { embedding: [3, 1, 2] })).status).toBe(200)
+  })
+})

@@ -131,22 +131,28 @@ async function settleOrGiveUp<T extends readonly unknown[]>(
   }
 }
 
-const dimensionsCache = new Map<string, Promise<number>>()
+const dimensionsCache = new Map<string, { at: number; dimensions: Promise<number> }>()
 
 /**
- * The dimension count of a vector column, read from the catalog once per process: the
- * database, not the TypeScript, says how long an embedding must be.
+ * The dimension count of a vector column, read from the catalog: the database, not the
+ * TypeScript, says how long an embedding must be. Kept for the process, or read again when
+ * what is kept is older than `maxAgeMs`.
  */
-export function vectorDimensions(table: string, column: string): Promise<number> {
+export function vectorDimensions(
+  table: string,
+  column: string,
+  maxAgeMs = Infinity,
+): Promise<number> {
   const key = `${table}.${column}`
-  let dimensions = dimensionsCache.get(key)
-  if (!dimensions) {
-    dimensions = readDimensions(table, column)
-    // A failed read (database down) must not be cached.
-    dimensions.catch(() => dimensionsCache.delete(key))
-    dimensionsCache.set(key, dimensions)
-  }
-  return dimensions
+  const cached = dimensionsCache.get(key)
+  if (cached && Date.now() - cached.at <= maxAgeMs) return cached.dimensions
+  const entry = { at: Date.now(), dimensions: readDimensions(table, column) }
+  // A failed read (database down) must not be kept.
+  entry.dimensions.catch(() => {
+    if (dimensionsCache.get(key) === entry) dimensionsCache.delete(key)
+  })
+  dimensionsCache.set(key, entry)
+  return entry.dimensions
 }
 
 async function readDimensions(table: string, column: string): Promise<number> {

@@ -21,8 +21,7 @@ export async function insertItems(
   input: z.output<typeof InsertItemsRequest>,
   caller: Caller,
 ): Promise<{ ids: number[] }> {
-  const dimensions = await vectorDimensions(ITEMS_TABLE, EMBEDDING_COLUMN)
-  for (const item of input.items) checkDimensions(item.embedding, dimensions)
+  await checkDimensions(input.items.map((item) => item.embedding))
   const literals = input.items.map((item) => vectorLiteral(item.embedding))
   const rows = await asCaller(
     caller,
@@ -64,8 +63,7 @@ export async function matchItems(
   input: z.output<typeof MatchItemsRequest>,
   caller: Caller,
 ): Promise<JsonText> {
-  const dimensions = await vectorDimensions(ITEMS_TABLE, EMBEDDING_COLUMN)
-  checkDimensions(input.embedding, dimensions)
+  await checkDimensions([input.embedding])
   const settings = { 'hnsw.ef_search': String(input.efSearch ?? DEFAULT_EF_SEARCH) }
   const rows = await queryAsCaller(
     caller,
@@ -84,13 +82,22 @@ export async function matchItems(
   return new JsonText(`{"matches":[${matches.join(',')}]}`)
 }
 
-function checkDimensions(embedding: readonly number[], dimensions: number): void {
-  if (embedding.length !== dimensions) {
+/**
+ * Refuses embeddings whose length is not the column's dimension count. When they do not fit,
+ * the count is read again if it was read more than a second ago: the table may have been
+ * altered to another dimension since (a migration pushed while the functions run).
+ */
+async function checkDimensions(embeddings: readonly (readonly number[])[]): Promise<void> {
+  const fits = (dimensions: number) => embeddings.every((e) => e.length === dimensions)
+  let dimensions = await vectorDimensions(ITEMS_TABLE, EMBEDDING_COLUMN)
+  if (!fits(dimensions)) dimensions = await vectorDimensions(ITEMS_TABLE, EMBEDDING_COLUMN, 1000)
+  const misfit = embeddings.find((e) => e.length !== dimensions)
+  if (misfit) {
     // pgvector's own words, so callers see one message whichever layer refuses.
     throw new HttpError(
       400,
       'dimension_mismatch',
-      `expected ${dimensions} dimensions, not ${embedding.length}`,
+      `expected ${dimensions} dimensions, not ${misfit.length}`,
     )
   }
 }
