@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import {
   isClosedSocketWrite,
+  isLostConnection,
   translateDatabaseError,
 } from '../../supabase/functions/_shared/database-errors.ts'
 import { HttpError } from '../../supabase/functions/_shared/http.ts'
@@ -65,5 +66,20 @@ describe('translateDatabaseError', () => {
       code: '42P01',
     })
     expect(translateDatabaseError(error)).toBe(error)
+  })
+})
+
+describe('isLostConnection', () => {
+  it("is postgres.js's own lost-connection codes and a server's FATAL", () => {
+    expect(isLostConnection({ code: 'CONNECTION_CLOSED' })).toBe(true)
+    expect(isLostConnection({ code: 'ECONNRESET' })).toBe(true)
+    expect(isLostConnection({ code: '57P01', severity: 'FATAL' })).toBe(true)
+  })
+
+  it('is not a connection-class SQLSTATE raised in a statement, which leaves the session open', () => {
+    expect(isLostConnection({ code: '08006', severity: 'ERROR' })).toBe(false)
+    expect(isLostConnection({ code: '57014', severity: 'ERROR' })).toBe(false)
+    expect(isLostConnection(new HttpError(504, 'timeout', 'x'))).toBe(false)
+    expect(isLostConnection(undefined)).toBe(false)
   })
 })

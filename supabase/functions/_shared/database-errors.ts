@@ -29,7 +29,8 @@ export function translateDatabaseError(error: unknown): unknown {
   return error
 }
 
-const CONNECTION_ERRORS = new Set([
+/** postgres.js's own codes for a connection it could not open or has lost. */
+const LOST_CONNECTION = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
   'EPIPE',
@@ -38,6 +39,10 @@ const CONNECTION_ERRORS = new Set([
   'CONNECTION_CLOSED',
   'CONNECTION_ENDED',
   'CONNECTION_DESTROYED',
+])
+
+const CONNECTION_ERRORS = new Set([
+  ...LOST_CONNECTION,
   '57P01', // admin_shutdown
   '57P02', // crash_shutdown
   '57P03', // cannot_connect_now
@@ -48,6 +53,20 @@ const CONNECTION_ERRORS = new Set([
 
 function errorCode(error: unknown): unknown {
   return (error as { code?: unknown } | null)?.code
+}
+
+/**
+ * Whether the connection `error` came on is gone: postgres.js lost it, or the server ended
+ * the session (a FATAL or PANIC error). Narrower than `isConnectionFailure`: a connection
+ * error SQLSTATE raised in a statement (by dblink, say) leaves the session open.
+ */
+export function isLostConnection(error: unknown): boolean {
+  const { code, severity } = (error ?? {}) as { code?: unknown; severity?: unknown }
+  return (
+    (typeof code === 'string' && LOST_CONNECTION.has(code)) ||
+    severity === 'FATAL' ||
+    severity === 'PANIC'
+  )
 }
 
 /** Whether `error` says the connection to the database failed or was lost. */

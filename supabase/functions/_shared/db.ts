@@ -5,7 +5,8 @@
  */
 import postgres from 'postgres'
 import type { Caller } from './auth.ts'
-import { isConnectionFailure } from './database-errors.ts'
+import { isLostConnection } from './database-errors.ts'
+import { HttpError } from './http.ts'
 import { database, databaseFailure, retirePool, statementTimeoutMs } from './pool.ts'
 
 export { database }
@@ -53,82 +54,100 @@ export async function queryAsCaller<T>(
   statement: (sql: postgres.ReservedSql) => Promise<T>,
   settings: Readonly<Record<string, string>> = {},
 ): Promise<T> {
-  let sql: postgres.ReservedSql | undefined
-  let lost = false
-  try {
-    sql = await database().reserve()
-    const names = Object.keys(settings)
-    const setup = `select set_config('role', $1, true), set_config('request.jwt.claims', $2, true)${names
-      .map((_, i) => `, set_config($${3 + 2 * i}, $${4 + 2 * i}, true)`)
-      .join('')}`
-    const parameters = [
-      caller.role,
-      JSON.stringify(caller.claims),
-      ...names.flatMap((name) => [name, settings[name]!]),
-    ]
-    // `begin` first, and awaited: the embedded PGlite serves every connection in one session
-    // and may interleave other connections' protocol messages until this one's transaction
-    // block is open (seen under load: `portal "" does not exist`). Once it is, the rest goes
-    // in one round trip.
-    await sql.unsafe('begin')
-    const [configured, result, committed] = await settleOrGiveUp([
-      sql.unsafe(setup, parameters, { prepare: true }),
-      statement(sql),
-      sql.unsafe('commit'),
-    ])
-    const outcomes = [configured, result, committed]
-    const failures = outcomes.flatMap((outcome) =>
-      outcome.status === 'rejected' ? [outcome.reason as unknown] : [],
-    )
-    if (failures.length > 0) {
-      if (failures.some(isConnectionFailure)) {
-        // No transaction is left to roll back, and writing to the closed socket is what
-        // postgres.js mishandles (pool.ts).
-        lost = true
-      } else if (committed.status === 'rejected') {
-        // An aborted transaction answers commit with a rollback; make sure it is closed.
-        await sql.unsafe('rollback').catch(() => {})
-      }
-      throw failures[0]
-    }
-    return (result as PromiseFulfilledResult<T>).value
-  } catch (error) {
-    if (isConnectionFailure(error)) lost = true
-    throw databaseFailure(error)
-  } finally {
+  const pool = database()
+  const names = Object.keys(settings)
+  const setup = `select set_config('role', $1, true), set_config('request.jwt.claims', $2, true)${names
+    .map((_, i) => `, set_config($${3 + 2 * i}, $${4 + 2 * i}, true)`)
+    .join('')}`
+  const parameters = [
+    caller.role,
+    JSON.stringify(caller.claims),
+    ...names.flatMap((name) => [name, settings[name]!]),
+  ]
+  let gaveUp = false
+
+  const transaction = async (): Promise<T> => {
+    let sql: postgres.ReservedSql | undefined
     // A connection that failed is back among the pool's closed ones already: released, it
     // would be put among the open ones, and the next query would write to its closed socket.
-    if (!lost) sql?.release()
+    let lost = false
+    try {
+      sql = await pool.reserve()
+      if (gaveUp) throw new NoAnswer() // reserved too late: `finally` gives it back
+      // `begin` first, and awaited: the embedded PGlite serves every connection in one
+      // session and may interleave other connections' protocol messages until this one's
+      // transaction block is open (seen under load: `portal "" does not exist`). Once it is,
+      // the rest goes in one round trip.
+      await sql.unsafe('begin')
+      const outcomes = await settledUnlessLost([
+        sql.unsafe(setup, parameters, { prepare: true }),
+        statement(sql),
+        sql.unsafe('commit'),
+      ])
+      const failures = outcomes.flatMap((outcome) =>
+        outcome.status === 'rejected' ? [outcome.reason as unknown] : [],
+      )
+      if (failures.length === 0) return (outcomes[1] as PromiseFulfilledResult<T>).value
+      // An aborted transaction answers commit with a rollback; make sure it is closed.
+      if (outcomes[2].status === 'rejected') {
+        await sql.unsafe('rollback').catch((error: unknown) => {
+          if (isLostConnection(error)) lost = true
+        })
+      }
+      throw failures[0]
+    } catch (error) {
+      if (isLostConnection(error)) lost = true
+      throw error
+    } finally {
+      if (!lost) sql?.release()
+    }
   }
-}
 
-/** The statements of a pipelined transaction never settled (see `settleOrGiveUp`). */
-class NoAnswer extends Error {
-  readonly code = 'CONNECTION_CLOSED'
-}
-
-/**
- * `Promise.allSettled`, with a deadline. A reserved connection that closes while its first
- * statement is being described leaves the statements queued behind it neither sent nor
- * rejected (postgres.js 3.4.9): they would wait for ever, holding the request. Past the
- * statement timeout and a margin, no answer is coming: give up, and replace the pool, which
- * ends that connection too.
- */
-async function settleOrGiveUp<T extends readonly unknown[]>(
-  statements: [...{ [K in keyof T]: Promise<T[K]> }],
-): Promise<{ [K in keyof T]: PromiseSettledResult<T[K]> }> {
+  // A bound on the whole: the statement timeout cancels a slow statement, so an answer that
+  // has not come a margin later is not coming (postgres.js can lose a queued request when a
+  // connection closes; porsager/postgres#1195). Give up, and replace the pool it came from.
+  const limitMs = statementTimeoutMs()
   let timer: ReturnType<typeof setTimeout> | undefined
   const deadline = new Promise<never>((_, reject) => {
+    if (limitMs === 0) return // no statement timeout: no bound either
     timer = setTimeout(() => {
-      retirePool('a transaction got no answer')
-      reject(new NoAnswer('the database did not answer'))
-    }, statementTimeoutMs() + 5_000)
+      gaveUp = true
+      retirePool(pool, 'a transaction got no answer')
+      reject(new NoAnswer())
+    }, limitMs + 5_000)
   })
   try {
-    return await Promise.race([Promise.allSettled(statements), deadline])
+    return await Promise.race([transaction(), deadline])
+  } catch (error) {
+    throw databaseFailure(error)
   } finally {
     clearTimeout(timer)
   }
+}
+
+/** A transaction that got no answer within its bound (`queryAsCaller`). */
+class NoAnswer extends HttpError {
+  constructor() {
+    super(504, 'timeout', 'the database did not answer in time')
+  }
+}
+
+/**
+ * `Promise.allSettled`, except that it rejects as soon as one of them fails because the
+ * connection was lost: the statements queued behind one being described are then neither
+ * sent nor rejected (postgres.js 3.4.9), and would be waited for in vain.
+ */
+function settledUnlessLost<T extends readonly unknown[]>(
+  statements: [...{ [K in keyof T]: Promise<T[K]> }],
+): Promise<{ [K in keyof T]: PromiseSettledResult<T[K]> }> {
+  const lost = new Promise<never>((_, reject) => {
+    for (const statement of statements as Promise<unknown>[]) {
+      statement.catch((error: unknown) => {
+        if (isLostConnection(error)) reject(error)
+      })
+    }
+  })
+  return Promise.race([Promise.allSettled(statements), lost])
 }
 
 const dimensionsCache = new Map<string, { at: number; dimensions: Promise<number> }>()

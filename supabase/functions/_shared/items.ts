@@ -90,7 +90,12 @@ export async function matchItems(
 async function checkDimensions(embeddings: readonly (readonly number[])[]): Promise<void> {
   const fits = (dimensions: number) => embeddings.every((e) => e.length === dimensions)
   let dimensions = await vectorDimensions(ITEMS_TABLE, EMBEDDING_COLUMN)
-  if (!fits(dimensions)) dimensions = await vectorDimensions(ITEMS_TABLE, EMBEDDING_COLUMN, 1000)
+  if (!fits(dimensions)) {
+    // The count kept stands if the catalog cannot be read now: the caller's mistake is
+    // still answered as one.
+    const kept = dimensions
+    dimensions = await vectorDimensions(ITEMS_TABLE, EMBEDDING_COLUMN, 1000).catch(() => kept)
+  }
   const misfit = embeddings.find((e) => e.length !== dimensions)
   if (misfit) {
     // pgvector's own words, so callers see one message whichever layer refuses.

@@ -41,6 +41,10 @@ export function database(): postgres.Sql {
     // up to 20 s by default: that long after it is back, requests would still wait. Capped at
     // a second, the functions serve again within a second of the database.
     backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1),
+    // No rotation by age (postgres.js's default closes each connection after 30 to 60 min):
+    // a connection closing while a request waits to reserve one loses that request
+    // (porsager/postgres#1195), and Postgres has no use for the rotation.
+    max_lifetime: null,
     // Postgres notices (e.g. from the bootstrap's `if not exists`) are not errors.
     onnotice: () => {},
     onclose: () => {
@@ -59,14 +63,26 @@ export function database(): postgres.Sql {
   return opened
 }
 
-/** Milliseconds after which the database cancels a statement (`MATCHBOX_STATEMENT_TIMEOUT_MS`). */
+/**
+ * Milliseconds after which the database cancels a statement: `MATCHBOX_STATEMENT_TIMEOUT_MS`
+ * (0 for none, as Postgres reads it), 15 s if unset.
+ *
+ * @throws Error when the setting is not a whole number of milliseconds.
+ */
 export function statementTimeoutMs(): number {
-  return Number(Deno.env.get('MATCHBOX_STATEMENT_TIMEOUT_MS') ?? 15_000)
+  const setting = Deno.env.get('MATCHBOX_STATEMENT_TIMEOUT_MS') ?? '15000'
+  const value = Number(setting)
+  if (!Number.isInteger(value) || value < 0) {
+    throw new Error(
+      `MATCHBOX_STATEMENT_TIMEOUT_MS must be a whole number of milliseconds, not ${JSON.stringify(setting)}`,
+    )
+  }
+  return value
 }
 
-/** Replaces the pool now serving: the next request opens a new one. */
-export function retirePool(why: string): void {
-  if (pool) retire(pool, why)
+/** Replaces `which` if it is still the pool serving: the next request opens a new one. */
+export function retirePool(which: postgres.Sql, why: string): void {
+  retire(which, why)
 }
 
 /**
