@@ -10,7 +10,7 @@ import type postgres from 'postgres'
 const TICKS_PER_SECOND = 100
 
 /** User + system CPU milliseconds `pid` has used so far, or 0 if it is gone. */
-export function processCpuMs(pid: number): number {
+function processCpuMs(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
     // Fields after the command name, which is in parentheses and may hold spaces.
@@ -23,7 +23,7 @@ export function processCpuMs(pid: number): number {
 }
 
 /** CPU milliseconds of this process (the benchmark's client side). */
-export function ownCpuMs(): number {
+function ownCpuMs(): number {
   const usage = process.cpuUsage()
   return (usage.user + usage.system) / 1000
 }

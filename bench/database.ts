@@ -18,7 +18,8 @@ import { recreateDatabase } from '../scripts/stack/native-postgres.ts'
 import { ROOT } from '../scripts/stack/paths.ts'
 import { freePort } from '../scripts/stack/ports.ts'
 import { prepareDatabase } from '../scripts/stack/prepare.ts'
-import { type Dataset, METRIC_OPCLASSES, type Metric, row, vectorText } from './dataset.ts'
+import { operatorClass } from '../supabase/functions/_shared/vector-kinds.ts'
+import { type Dataset, type Metric, PGVECTOR_METRIC, row, vectorText } from './dataset.ts'
 
 /** Where the benchmark runs: native PostgreSQL, or the embedded PGlite `npm start` uses. */
 export type Tier = 'native' | 'pglite'
@@ -40,7 +41,7 @@ export interface BenchDatabase {
 }
 
 /** The native database the benchmark recreates on each run. */
-export const NATIVE_DATABASE = 'matchbox_bench'
+const NATIVE_DATABASE = 'matchbox_bench'
 
 /** A fresh `matchbox_bench` database on the native server at `serverUrl`, migrated. */
 export async function openNativeDatabase(serverUrl: string): Promise<BenchDatabase> {
@@ -123,7 +124,7 @@ export async function buildIndex(sql: postgres.Sql, metric: Metric): Promise<num
   const started = performance.now()
   await sql.unsafe(
     `create index items_embedding_hnsw_idx on public.items
-     using hnsw (embedding extensions.${METRIC_OPCLASSES[metric]})
+     using hnsw (embedding extensions.${operatorClass('vector', PGVECTOR_METRIC[metric])})
      with (m = 16, ef_construction = 64)`,
   )
   return performance.now() - started

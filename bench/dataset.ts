@@ -7,22 +7,19 @@
  * that the short text written to Postgres (`0.1234`) parses back to exactly the float4 the
  * ground truth was computed from.
  */
+import type { Metric as PgvectorMetric } from '../supabase/functions/_shared/vector-kinds.ts'
 
 /** The distance a search orders by, named as in pgvector's operator classes. */
 export type Metric = 'cosine' | 'l2' | 'ip'
 
-/** The pgvector operator of each metric. */
-export const METRIC_OPERATORS: Readonly<Record<Metric, string>> = {
-  cosine: '<=>',
-  l2: '<->',
-  ip: '<#>',
-}
-
-/** The HNSW operator class of each metric. */
-export const METRIC_OPCLASSES: Readonly<Record<Metric, string>> = {
-  cosine: 'vector_cosine_ops',
-  l2: 'vector_l2_ops',
-  ip: 'vector_ip_ops',
+/**
+ * Each metric's name in the project's table of pgvector's operators and operator classes
+ * (supabase/functions/_shared/vector-kinds.ts), which `collection:new` and the functions read.
+ */
+export const PGVECTOR_METRIC: Readonly<Record<Metric, PgvectorMetric>> = {
+  cosine: 'cosine',
+  l2: 'l2',
+  ip: 'inner_product',
 }
 
 /** Everything that decides a dataset; equal specs give equal data. */

@@ -100,7 +100,7 @@ export function recallAt(returned: readonly number[], exact: ArrayLike<number>, 
   const wanted = new Set<number>()
   for (let j = 0; j < k && j < exact.length; j++) wanted.add(exact[j]!)
   let found = 0
-  for (const id of returned.slice(0, k)) if (wanted.delete(id)) found++
+  for (let j = 0; j < k && j < returned.length; j++) if (wanted.delete(returned[j]!)) found++
   return found / k
 }
 

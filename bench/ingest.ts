@@ -42,7 +42,7 @@ export async function measureIngest(options: IngestOptions): Promise<IngestResul
   )
   const results: IngestResult[] = []
   const record = (result: Omit<IngestResult, 'rowsPerSecond'>) => {
-    const full = { ...result, rowsPerSecond: (result.rows / result.ms) * 1000 }
+    const full = withRate(result)
     results.push(full)
     const how = result.batch ? `${result.method}, batches of ${result.batch}` : result.method
     log(
@@ -113,13 +113,7 @@ export async function bulkLoad(
   await emptyItems(sql)
   await dropIndex(sql)
   const ms = await loadRows(sql, tier, dataset, 0, rows)
-  const load: IngestResult = {
-    method: 'copy',
-    indexed: false,
-    rows,
-    ms,
-    rowsPerSecond: (rows / ms) * 1000,
-  }
+  const load = withRate({ method: 'copy', indexed: false, rows, ms })
   log(
     `  ${tier === 'native' ? 'COPY' : 'INSERT'} of ${rows} rows, no index: ${(ms / 1000).toFixed(1)} s`,
   )
@@ -128,4 +122,9 @@ export async function bulkLoad(
   // As autovacuum would after a bulk load; done now, so that it does not run during the searches.
   await sql`vacuum analyze public.items`
   return { load, indexBuildMs }
+}
+
+/** A measurement with its rate. */
+function withRate(result: Omit<IngestResult, 'rowsPerSecond'>): IngestResult {
+  return { ...result, rowsPerSecond: (result.rows / result.ms) * 1000 }
 }

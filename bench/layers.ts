@@ -8,7 +8,9 @@
  */
 import postgres from 'postgres'
 import { createItemsClient } from '../src/index.ts'
-import { type Metric, METRIC_OPERATORS } from './dataset.ts'
+import { METRIC_OPERATORS } from '../supabase/functions/_shared/vector-kinds.ts'
+import type { Tier } from './database.ts'
+import { type Metric, PGVECTOR_METRIC } from './dataset.ts'
 
 /** The number of neighbours every search asks for. */
 export const K = 10
@@ -50,7 +52,7 @@ const CONNECTION = { application_name: 'matchbox-bench' }
  * names qualified (PGlite ignores a connection's `search_path` option).
  */
 function rawQuery(metric: Metric): string {
-  const op = `operator(extensions.${METRIC_OPERATORS[metric]})`
+  const op = `operator(extensions.${METRIC_OPERATORS[PGVECTOR_METRIC[metric]]})`
   return `select id, embedding::text as embedding, embedding ${op} $1::extensions.vector as distance
     from public.items order by embedding ${op} $1::extensions.vector limit ${K}`
 }
@@ -81,26 +83,47 @@ function idsOf(rows: readonly Row[]): number[] {
 }
 
 /**
- * Raw SQL in a transaction that sets `hnsw.ef_search` and `hnsw.iterative_scan` for itself
- * (`set_config(…, true)`, pipelined with the query): the ceiling the targets compare with.
+ * A layer whose request is one transaction: a statement of settings pipelined with the query
+ * (`statements` makes both from the embedding's text form and `ef_search`).
  */
-function sqlLayer(context: LayerContext): SearchLayer {
+function transactionLayer(
+  context: LayerContext,
+  name: LayerName,
+  description: string,
+  statements: (
+    tx: postgres.TransactionSql,
+    vector: string,
+    efSearch: number,
+  ) => [postgres.PendingQuery<postgres.Row[]>, postgres.PendingQuery<Row[]>],
+): SearchLayer {
   const sql = sqlPool(context)
-  const query = rawQuery(context.metric)
   return {
-    name: 'sql',
-    description:
-      "postgres.js transaction: set_config('hnsw.ef_search'), set_config('hnsw.iterative_scan', 'strict_order'), then the query",
+    name,
+    description,
     async search(embedding, efSearch) {
-      const [, rows] = await sql.begin((tx) => [
-        tx`select set_config('hnsw.ef_search', ${String(efSearch)}, true),
-          set_config('hnsw.iterative_scan', 'strict_order', true)`,
-        tx.unsafe<Row[]>(query, [literal(embedding)], { prepare: true }),
-      ])
+      const [, rows] = await sql.begin((tx) => statements(tx, literal(embedding), efSearch))
       return idsOf(rows)
     },
     close: () => sql.end(),
   }
+}
+
+/**
+ * Raw SQL in a transaction that sets `hnsw.ef_search` and `hnsw.iterative_scan` for itself
+ * (`set_config(…, true)`, pipelined with the query): the ceiling the targets compare with.
+ */
+function sqlLayer(context: LayerContext): SearchLayer {
+  const query = rawQuery(context.metric)
+  return transactionLayer(
+    context,
+    'sql',
+    "postgres.js transaction: set_config('hnsw.ef_search'), set_config('hnsw.iterative_scan', 'strict_order'), then the query",
+    (tx, vector, efSearch) => [
+      tx`select set_config('hnsw.ef_search', ${String(efSearch)}, true),
+        set_config('hnsw.iterative_scan', 'strict_order', true)`,
+      tx.unsafe<Row[]>(query, [vector], { prepare: true }),
+    ],
+  )
 }
 
 /**
@@ -118,7 +141,9 @@ function bareLayer(context: LayerContext, name: LayerName, iterativeScan: string
         : 'the bare query, no transaction; ef_search and strict_order set per connection',
     async search(embedding, efSearch) {
       if (pool?.efSearch !== efSearch) {
-        await pool?.sql.end()
+        // Swapped before any await, so that the cell's other workers take the new pool rather
+        // than each open one of their own (and leave all but the last open).
+        const previous = pool
         pool = {
           efSearch,
           sql: sqlPool(context, {
@@ -126,6 +151,7 @@ function bareLayer(context: LayerContext, name: LayerName, iterativeScan: string
             'hnsw.iterative_scan': iterativeScan,
           }),
         }
+        await previous?.sql.end()
       }
       const rows = await pool.sql.unsafe<Row[]>(query, [literal(embedding)], { prepare: true })
       return idsOf(rows)
@@ -141,24 +167,19 @@ function bareLayer(context: LayerContext, name: LayerName, iterativeScan: string
  * role and its claims (and here `ef_search`), then calls the function.
  */
 function rpcLayer(context: LayerContext): SearchLayer {
-  const sql = sqlPool(context)
   const claims = JSON.stringify({ role: 'anon' })
-  return {
-    name: 'rpc',
-    description:
-      'postgres.js transaction: set_config(role anon, request.jwt.claims, hnsw.ef_search), then select … from public.match_items($1, 10)',
-    async search(embedding, efSearch) {
-      const [, rows] = await sql.begin((tx) => [
-        tx`select set_config('role', 'anon', true),
-          set_config('request.jwt.claims', ${claims}, true),
-          set_config('hnsw.ef_search', ${String(efSearch)}, true)`,
-        tx<Row[]>`select id, embedding::text as embedding, distance
-          from public.match_items(${literal(embedding)}::extensions.vector, ${K})`,
-      ])
-      return idsOf(rows)
-    },
-    close: () => sql.end(),
-  }
+  return transactionLayer(
+    context,
+    'rpc',
+    'postgres.js transaction: set_config(role anon, request.jwt.claims, hnsw.ef_search), then select … from public.match_items($1, 10)',
+    (tx, vector, efSearch) => [
+      tx`select set_config('role', 'anon', true),
+        set_config('request.jwt.claims', ${claims}, true),
+        set_config('hnsw.ef_search', ${String(efSearch)}, true)`,
+      tx<Row[]>`select id, embedding::text as embedding, distance
+        from public.match_items(${vector}::extensions.vector, ${K})`,
+    ],
+  )
 }
 
 /** The `match-items` edge function over HTTP through the gateway, with the anon key. */
@@ -225,7 +246,7 @@ export function createLayer(name: LayerName, context: LayerContext): SearchLayer
  * connections share one session), and statements outside a transaction, which PGlite's
  * socket server may interleave between connections.
  */
-export function layerSupports(name: LayerName, metric: Metric, tier: 'native' | 'pglite'): boolean {
+export function layerSupports(name: LayerName, metric: Metric, tier: Tier): boolean {
   if (tier === 'pglite' && (name === 'sql-bare' || name === 'sql-iter-off')) return false
   return metric === 'cosine' || name.startsWith('sql')
 }

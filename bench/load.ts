@@ -27,7 +27,6 @@ export interface LoadOptions {
 
 /** What one slice measured: every latency, unsorted. */
 export interface LoadSample {
-  concurrency: number
   latencies: number[]
   scoreSum: number
   errors: number
@@ -39,7 +38,6 @@ export interface LoadSample {
 
 /** What a cell measured, over all its slices. */
 export interface LoadResult {
-  concurrency: number
   requests: number
   errors: number
   /** The first error's message, if any request failed. */
@@ -84,9 +82,11 @@ export async function runLoad(options: LoadOptions): Promise<LoadSample> {
   const deadline = started + options.durationMs
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (index - first < options.maxRequests && performance.now() < deadline) {
-        const current = index++
+      while (index - first < options.maxRequests) {
+        // One clock reading per request: the deadline's and the latency's start.
         const sent = performance.now()
+        if (sent >= deadline) break
+        const current = index++
         try {
           const score = await request(current)
           latencies.push(performance.now() - sent)
@@ -99,7 +99,6 @@ export async function runLoad(options: LoadOptions): Promise<LoadSample> {
     }),
   )
   return {
-    concurrency,
     latencies,
     scoreSum,
     errors,
@@ -121,7 +120,6 @@ export function summarize(samples: readonly LoadSample[]): LoadResult {
   const firstError = samples.find((sample) => sample.firstError !== undefined)?.firstError
   const sorted = Float64Array.from(latencies).sort()
   return {
-    concurrency: samples[0]?.concurrency ?? 0,
     requests: latencies.length,
     errors,
     ...(firstError === undefined ? {} : { firstError }),

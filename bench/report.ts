@@ -83,9 +83,7 @@ export interface Target {
 export function computeTargets(results: Omit<BenchResults, 'targets'>): Target[] {
   const ef = results.settings.defaultEfSearch
   const cell = (layer: LayerName, concurrency: number) =>
-    results.search.find(
-      (c) => c.layer === layer && c.efSearch === ef && c.concurrency === concurrency,
-    )
+    findCell(results.search, layer, ef, concurrency)
   const maxConcurrency = Math.max(...results.settings.concurrency)
   const targets: Target[] = []
   const sdkHigh = cell('sdk', maxConcurrency)
@@ -122,7 +120,7 @@ export function computeTargets(results: Omit<BenchResults, 'targets'>): Target[]
       met: ratio >= 0.5,
     })
   }
-  const recall = cell('sdk', 1) ?? cell('sql', 1)
+  const recall = sdkOne ?? sqlOne
   if (recall) {
     const isDefault = results.dataset.count === 100_000 && results.dataset.dimensions === 384
     targets.push({
@@ -163,9 +161,7 @@ export function markdownReport(results: BenchResults): string {
   const layers = results.layers.map((l) => l.name)
   for (const layer of layers) {
     for (const ef of settings.efSearch) {
-      const cells = settings.concurrency.map((c) =>
-        results.search.find((s) => s.layer === layer && s.efSearch === ef && s.concurrency === c),
-      )
+      const cells = settings.concurrency.map((c) => findCell(results.search, layer, ef, c))
       if (cells.every((c) => !c)) continue
       const recalls = cells.filter((c): c is SearchCell => !!c).map((c) => c.recall)
       const recall = recalls.reduce((a, b) => a + b, 0) / recalls.length
@@ -279,15 +275,13 @@ export function markdownReport(results: BenchResults): string {
 }
 
 /** The recall-vs-QPS chart of a run: one panel per concurrency, a line per layer. */
-export function chartOf(results: BenchResults): string {
+function chartOf(results: BenchResults): string {
   const panels: ChartPanel[] = results.settings.concurrency.map((concurrency) => ({
     title: `${concurrency} concurrent client${concurrency === 1 ? '' : 's'}`,
     series: results.layers.map((layer) => ({
       name: layer.name,
       points: results.settings.efSearch.flatMap((ef) => {
-        const c = results.search.find(
-          (s) => s.layer === layer.name && s.efSearch === ef && s.concurrency === concurrency,
-        )
+        const c = findCell(results.search, layer.name, ef, concurrency)
         return c ? [{ recall: c.recall, qps: c.qps, label: `ef ${ef}` }] : []
       }),
     })),
@@ -313,6 +307,18 @@ export function writeResults(dir: string, name: string, results: BenchResults): 
     writeFileSync(target, text)
     return target
   })
+}
+
+/** The cell of `layer` at `efSearch` and `concurrency`, if it ran. */
+function findCell(
+  cells: readonly SearchCell[],
+  layer: LayerName,
+  efSearch: number,
+  concurrency: number,
+): SearchCell | undefined {
+  return cells.find(
+    (c) => c.layer === layer && c.efSearch === efSearch && c.concurrency === concurrency,
+  )
 }
 
 function tableRow(cells: readonly string[]): string {

@@ -11,6 +11,7 @@ import { execFileSync } from 'node:child_process'
 import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
+import type postgres from 'postgres'
 import { readProjectConfig } from '../scripts/stack/config.ts'
 import { type FunctionsServer, startFunctionsServer } from '../scripts/stack/functions-server.ts'
 import { resolveKeys } from '../scripts/stack/keys.ts'
@@ -153,13 +154,15 @@ async function main(): Promise<void> {
   const dataset = generateDataset(spec)
   const truth = cachedGroundTruth(dataset, K, CACHE_DIR, log)
   if (!truth.cached) log(`  exact top-${K} computed in ${(truth.ms / 1000).toFixed(1)} s`)
+  // Each query and its exact answer made once, not on every request.
   const queries = Array.from({ length: spec.queries }, (_, i) =>
     vectorArray(row(dataset.queries, spec.dimensions, i)),
   )
+  const exact = queries.map((_, q) => truth.ids.subarray(q * K, (q + 1) * K))
 
   let database: BenchDatabase | undefined
   let functions: FunctionsServer | undefined
-  const admin = { sql: undefined as ReturnType<typeof adminConnection> | undefined }
+  let adminSql: postgres.Sql | undefined
   try {
     process.once('exit', () => {
       // Last resort after a crash: no server may outlive the benchmark.
@@ -170,18 +173,19 @@ async function main(): Promise<void> {
       ? await openNativeDatabase(args['db-url'] ?? (await nativeServerUrl()))
       : await openEmbeddedDatabase()
     log(`database: ${redact(database.url)}, migrated`)
-    const sql = (admin.sql = adminConnection(database.url))
+    const sql = (adminSql = adminConnection(database.url))
     if (database.tier === 'pglite') await sql`set maintenance_work_mem = '512MB'`
     await resizeItems(sql, spec.dimensions)
     const versions = await serverVersions(sql)
 
     const keys = await resolveKeys()
-    const apiUrl = `http://127.0.0.1:${await freePort()}`
+    const apiPort = await freePort()
+    const apiUrl = `http://127.0.0.1:${apiPort}`
     if (needsFunctions) {
       // Started after the resize, so that the functions read the new dimension.
       const functionLogs: string[] = []
       functions = await startFunctionsServer({
-        port: Number(new URL(apiUrl).port),
+        port: apiPort,
         functions: readProjectConfig().functions,
         jwtSecret: keys.jwtSecret,
         log: (line) => {
@@ -248,8 +252,7 @@ async function main(): Promise<void> {
                 onMeasureStart: () => meter.start(),
                 request: async (index) => {
                   const q = index % queries.length
-                  const ids = await layer.search(queries[q]!, ef)
-                  return recallAt(ids, truth.ids.subarray(q * K, (q + 1) * K), K)
+                  return recallAt(await layer.search(queries[q]!, ef), exact[q]!, K)
                 },
               })
               samples.set(layer.name, [...earlier, sample])
@@ -291,7 +294,7 @@ async function main(): Promise<void> {
       date: started.toISOString(),
       mode: quick ? 'quick' : 'full',
       tier: database.tier,
-      command: `npm run bench --${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(' ')}` : ''}`,
+      command: ['npm run bench --', ...process.argv.slice(2)].join(' '),
       machine: {
         cpus: os.cpus().length,
         cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
@@ -336,7 +339,7 @@ async function main(): Promise<void> {
       process.exitCode = 1
     }
   } finally {
-    await admin.sql?.end()
+    await adminSql?.end()
     await functions?.stop()
     await database?.stop()
   }

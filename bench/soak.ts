@@ -7,9 +7,10 @@
  * bounded, not collapse). Prints throughput, p50/p99 and answers by class for each, and the
  * functions process's memory; exits 1 if a phase breaks its promise. `--quick` for CI.
  */
-import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import type { Stack } from '../scripts/stack/stack.ts'
+import { percentile } from './load.ts'
+import { processMemory } from './memory.ts'
 import { startThrowawayStack } from './throwaway-stack.ts'
 
 const { values: args } = parseArgs({
@@ -41,15 +42,7 @@ interface Phase {
 
 /** The functions process's resident memory, in MiB. */
 function rssMiB(pid: number | undefined): number {
-  if (!pid) return Number.NaN
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN) / 1024
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted.length
-    ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
-    : Number.NaN
+  return processMemory(pid)?.rssMb ?? Number.NaN
 }
 
 /** Runs `clients` loops of requests for `seconds`: 1 insert to 4 searches. */

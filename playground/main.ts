@@ -274,8 +274,7 @@ async function insertItems(): Promise<boolean> {
   status(ui.insertStatus, 'busy', `inserting ${plural(vectors.length, 'vector')}…`)
   const { data: ids, error } = await busy(ui.insertSubmit, admin.items.insertItems(vectors))
   if (error) return failed(ui.insertStatus, error.message, error.code)
-  const range = ids.length > 1 ? `ids ${ids[0]}…${ids.at(-1)}` : `id ${ids[0]}`
-  status(ui.insertStatus, 'ok', `inserted ${plural(ids.length, 'row')} (${range})`)
+  status(ui.insertStatus, 'ok', `inserted ${plural(ids.length, 'row')} (${idRange(ids)})`)
   return true
 }
 
@@ -298,8 +297,7 @@ async function upsertRecords(collection: CollectionInfo): Promise<boolean> {
   const { error } = await busy(ui.insertSubmit, admin.collection(collection.name).upsert(records))
   if (error) return failed(ui.insertStatus, error.message, error.code)
   const ids = records.map((record) => record.id)
-  const named = ids.length > 1 ? `ids ${ids[0]}…${ids.at(-1)}` : `id ${ids[0]}`
-  status(ui.insertStatus, 'ok', `upserted ${plural(ids.length, 'record')} (${named})`)
+  status(ui.insertStatus, 'ok', `upserted ${plural(ids.length, 'record')} (${idRange(ids)})`)
   return true
 }
 
@@ -330,7 +328,9 @@ async function searchItems(collection: CollectionInfo, again?: Search): Promise<
     `${plural(matches.length, 'nearest row')} to ${formatVector(query)} by ${collection.metric ?? 'vector'} distance · ${took} ms`,
   )
   const request: ExplainRequest = { collection: collection.name, embedding: query, count }
-  renderPlan(await api<ExplainResponse>('/api/explain', request))
+  const explained = await api<ExplainResponse>('/api/explain', request)
+  // Another search or another collection since: this plan is not of the search shown.
+  if (search?.query === query) renderPlan(explained)
 }
 
 async function searchCollection(collection: CollectionInfo, again?: Search): Promise<void> {
@@ -641,6 +641,11 @@ async function guard(work: Promise<void>): Promise<void> {
     ui.pageError.textContent = error instanceof Error ? error.message : String(error)
     ui.pageError.hidden = false
   }
+}
+
+/** New rows' ids as the insert's status names them: `id 7`, or `ids 7…9`. */
+function idRange(ids: readonly PointId[]): string {
+  return ids.length > 1 ? `ids ${ids[0]}…${ids.at(-1)}` : `id ${ids[0]}`
 }
 
 function plural(count: number, noun: string): string {

@@ -2,10 +2,13 @@
  * The playground server's JSON, as the page reads it and the server writes it: one set of
  * types for both sides (scripts/stack/playground-server.ts and playground/main.ts).
  */
-import type { VectorType } from '../supabase/functions/_shared/vector-kinds.ts'
+import type { ErrorBody } from '../supabase/functions/_shared/contract.ts'
+import type { Metric, VectorType } from '../supabase/functions/_shared/vector-kinds.ts'
 import type { VectorValues } from '../supabase/functions/_shared/vectors-contract.ts'
 
-export type { VectorType, VectorValues }
+// The functions' own: every refusal of the playground server has their `ErrorBody` shape,
+// and a metric is named as pgvector's operator classes name it (`vector_cosine_ops`).
+export type { ErrorBody, Metric, VectorType, VectorValues }
 
 /** `GET /config.json`: where the functions are and the keys to call them with. */
 export interface PlaygroundConfig {
@@ -13,9 +16,6 @@ export interface PlaygroundConfig {
   anonKey: string
   serviceRoleKey: string
 }
-
-/** A distance metric, named as pgvector's operator classes name them (`vector_cosine_ops`). */
-export type Metric = 'cosine' | 'l2' | 'inner_product' | 'l1' | 'hamming' | 'jaccard'
 
 /**
  * Which API serves a collection: the tutorial's `items` (the items and match-items
@@ -92,9 +92,4 @@ export interface ExplainResponse {
 /** What the EXPLAIN panel shows: for a collection, also the scan its query chose. */
 export interface ExplainShown extends ExplainResponse {
   scan?: 'index' | 'exact'
-}
-
-/** What every refusal of the playground server looks like, as the functions' refusals do. */
-export interface ErrorBody {
-  error: { code: string; message: string }
 }

@@ -85,21 +85,15 @@ export async function collectionSources(sql: postgres.Sql): Promise<CollectionSo
 }
 
 /**
- * The collection called `name` (`items`, or a marked table), or undefined if there is none.
- * Only names the vectors function accepts reach the catalog.
+ * The collection called `name` (`items`, or a marked table), or undefined if there is none:
+ * one of those `collectionSources` lists, so that the page can open no other.
  */
 export async function findCollection(
   sql: postgres.Sql,
   name: string,
 ): Promise<CollectionSource | undefined> {
   if (name === ITEMS.name) return ITEMS
-  if (!COLLECTION_NAME.test(name)) return undefined
-  const [table] = await sql<{ marked: boolean }[]>`
-    select starts_with(coalesce(pg_catalog.obj_description(c.oid, 'pg_class'), ''), ${COLLECTION_MARKER}) as marked
-    from pg_catalog.pg_class c
-    join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-    where n.nspname = 'public' and c.relname = ${name} and c.relkind = 'r'`
-  return table?.marked ? collectionSource(name) : undefined
+  return (await collectionSources(sql)).find((source) => source.name === name)
 }
 
 function collectionSource(name: string): CollectionSource {

@@ -25,7 +25,6 @@ import type {
 import { HttpError } from '../../supabase/functions/_shared/http.ts'
 import { type Asset, bundlePlayground, PLAYGROUND_DIR } from './playground-bundle.ts'
 import {
-  type CollectionSource,
   DEFAULT_ROWS,
   describeCollection,
   describeCollections,
@@ -169,6 +168,7 @@ interface RouteContext {
 
 function createRoutes({ sql, config, log }: RouteContext) {
   let assets: Promise<Map<string, Asset>> | undefined
+  let page: Promise<Buffer> | undefined
   // Built on the first request rather than at start: a stack that nobody opens the page of
   // (the tests' stacks, a CI run) spends nothing on it.
   const bundle = () => {
@@ -179,6 +179,14 @@ function createRoutes({ sql, config, log }: RouteContext) {
     })
     return assets
   }
+  // Read once, like the bundle it loads: the two are of the same moment.
+  const html = () => {
+    page ??= readFile(path.join(PLAYGROUND_DIR, 'index.html')).catch((error: unknown) => {
+      page = undefined
+      throw error
+    })
+    return page
+  }
 
   return async (request: http.IncomingMessage): Promise<Answer> => {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1')
@@ -186,7 +194,6 @@ function createRoutes({ sql, config, log }: RouteContext) {
 
     if (route === '/' || route === '/index.html') {
       allow(request, 'GET')
-      const html = await readFile(path.join(PLAYGROUND_DIR, 'index.html'))
       return {
         status: 200,
         headers: {
@@ -201,7 +208,7 @@ function createRoutes({ sql, config, log }: RouteContext) {
             "frame-ancestors 'none'",
           ].join('; '),
         },
-        body: html,
+        body: await html(),
       }
     }
     if (route.startsWith('/assets/')) {
@@ -289,13 +296,6 @@ function allow(request: http.IncomingMessage, method: 'GET' | 'POST'): void {
 
 /** The collection called `name` as the catalog describes it; 404 if there is none. */
 async function describeNamed(sql: postgres.Sql, name: string): Promise<CollectionInfo> {
-  const source = await collectionNamed(sql, name)
-  const info = await describeCollection(sql, source)
-  if (!info) throw notFound(`the table ${source.table}`)
-  return info
-}
-
-async function collectionNamed(sql: postgres.Sql, name: string): Promise<CollectionSource> {
   const source = await findCollection(sql, name)
   if (!source) {
     throw new HttpError(
@@ -304,7 +304,9 @@ async function collectionNamed(sql: postgres.Sql, name: string): Promise<Collect
       `no collection ${JSON.stringify(name)}: GET /api/collections lists them`,
     )
   }
-  return source
+  const info = await describeCollection(sql, source)
+  if (!info) throw notFound(`the table ${source.table}`)
+  return info
 }
 
 function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {

@@ -15,7 +15,7 @@ import { tutorialPoints } from '../../scripts/demo.ts'
 import { ROOT } from '../../scripts/stack/paths.ts'
 import { createItemsClient, createMatchboxClient } from '../../src/index.ts'
 import { stack } from '../support/http.ts'
-import { createCollection } from '../support/vectors.ts'
+import { createCollection, dropCollection } from '../support/vectors.ts'
 
 const CHROMIUM = '/usr/bin/chromium'
 const ARTIFACTS = path.join(ROOT, 'test', 'artifacts')
@@ -83,16 +83,36 @@ afterAll(async () => {
 /** The text of every element with this test id, in page order. */
 const texts = (testid: string) => page.getByTestId(testid).allTextContents()
 
-/** Forgets what the browser complained of so far: each scenario checks its own. */
-function resetProblems(): void {
+/**
+ * Opens the page afresh and waits until it is ready, having forgotten what the browser
+ * complained of so far: each scenario checks its own.
+ */
+async function openPlayground(): Promise<void> {
   for (const list of Object.values(problems)) list.length = 0
+  await page.goto(stack.playgroundUrl)
+  await page.locator('body[data-ready="true"]').waitFor()
+}
+
+/**
+ * Checks that the one error answer was the function's 400 at `url`, that the browser's only
+ * complaint is about it, and that the page shows no error of its own.
+ */
+async function expectOnlyRefusal(url: string): Promise<void> {
+  expect(problems.errorResponses).toEqual([{ status: 400, url }])
+  expect(problems.consoleErrors).toEqual([
+    {
+      text: 'Failed to load resource: the server responded with a status of 400 (Bad Request)',
+      url,
+    },
+  ])
+  expect(problems.pageErrors).toEqual([])
+  expect(problems.failedRequests).toEqual([])
+  expect(await page.getByTestId('page-error').isHidden()).toBe(true)
 }
 
 describe('the playground', () => {
   it('inserts, searches, lists what the SDK answers and shows the plan, in Chromium', async () => {
-    resetProblems()
-    await page.goto(stack.playgroundUrl)
-    await page.locator('body[data-ready="true"]').waitFor()
+    await openPlayground()
     // items first; any collection another test file left would follow it.
     const options = await page.getByTestId('collection-select').locator('option').allTextContents()
     expect(options[0]).toBe('items')
@@ -114,8 +134,7 @@ describe('the playground', () => {
     // Search through the page: the SDK, with the anon key, to match-items.
     await page.getByTestId('search-input').fill('[3,1,2]')
     await page.getByTestId('search-k').fill('4')
-    await page.getByTestId('search-submit').click()
-    await expect.poll(() => page.getByTestId('search-status').getAttribute('data-state')).toBe('ok')
+    await search()
     await page.getByTestId('explain-index').waitFor()
 
     const { data: expected, error } = await reader.matchItems([3, 1, 2], 4)
@@ -160,17 +179,7 @@ describe('the playground', () => {
     expect(await page.getByTestId('rows-count').textContent()).toBe('28 rows')
 
     // That refusal is the one error answer, and the browser's only complaint is about it.
-    const itemsFunction = `${stack.apiUrl}/functions/v1/items`
-    expect(problems.errorResponses).toEqual([{ status: 400, url: itemsFunction }])
-    expect(problems.consoleErrors).toEqual([
-      {
-        text: 'Failed to load resource: the server responded with a status of 400 (Bad Request)',
-        url: itemsFunction,
-      },
-    ])
-    expect(problems.pageErrors).toEqual([])
-    expect(problems.failedRequests).toEqual([])
-    expect(await page.getByTestId('page-error').isHidden()).toBe(true)
+    await expectOnlyRefusal(`${stack.apiUrl}/functions/v1/items`)
   })
 })
 
@@ -196,16 +205,10 @@ describe('the playground with a collection', () => {
     expect(error).toBeNull()
   })
 
-  afterAll(async () => {
-    await sql.unsafe(
-      `drop table if exists public.${NAME} cascade; drop function if exists public.match_${NAME}`,
-    )
-  })
+  afterAll(() => dropCollection(sql, NAME))
 
   it('picks a collection, upserts, searches with a filter and shows the scan, in Chromium', async () => {
-    resetProblems()
-    await page.goto(stack.playgroundUrl)
-    await page.locator('body[data-ready="true"]').waitFor()
+    await openPlayground()
     await page.getByTestId('collection-select').selectOption(NAME)
     await expect
       .poll(() => page.getByTestId('collection-info').textContent())
@@ -282,17 +285,7 @@ describe('the playground with a collection', () => {
       'filter.sum.$gtt: unknown operator "$gtt" invalid_filter',
     )
 
-    const query = `${stack.apiUrl}/functions/v1/vectors/${NAME}/query`
-    expect(problems.errorResponses).toEqual([{ status: 400, url: query }])
-    expect(problems.consoleErrors).toEqual([
-      {
-        text: 'Failed to load resource: the server responded with a status of 400 (Bad Request)',
-        url: query,
-      },
-    ])
-    expect(problems.pageErrors).toEqual([])
-    expect(problems.failedRequests).toEqual([])
-    expect(await page.getByTestId('page-error').isHidden()).toBe(true)
+    await expectOnlyRefusal(`${stack.apiUrl}/functions/v1/vectors/${NAME}/query`)
   })
 })
 

@@ -141,18 +141,18 @@ const shapedBodies = fc.oneof(
 
 describe('hostile input', () => {
   it('answers every shaped-but-hostile body with a clear 4xx and writes nothing', async () => {
-    const before = await state()
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...ALL_PATHS), shapedBodies, async (path, body) => {
+        const before = await state()
         const answer = await send(path, JSON.stringify(body))
-        if (answer.status < 300) return // a body that happens to be valid (a read) is fine
+        // The generators do sometimes make a valid body (three small numbers are an item):
+        // it is served, and may write. Every other body is refused, and writes nothing.
+        if (answer.status < 300) return
         expectClearRefusal(answer)
+        expect(await state(), `${path} ${JSON.stringify(body)}`).toBe(before)
       }),
       { numRuns: RUNS * 4 },
     )
-    // Valid writes are vanishingly unlikely from these generators; any that slipped through
-    // would show here as a changed state, and the test would say so.
-    expect(await state()).toBe(before)
   })
 
   it.each([

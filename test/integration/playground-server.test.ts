@@ -8,7 +8,7 @@ import postgres from 'postgres'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { stack } from '../support/http.ts'
 import { withRowsForTheIndex } from '../support/planner.ts'
-import { createCollection } from '../support/vectors.ts'
+import { createCollection, dropCollection } from '../support/vectors.ts'
 
 const sql = postgres(stack.dbUrl, { max: 1, onnotice: () => {} })
 
@@ -50,11 +50,7 @@ beforeAll(async () => {
     values ('t', '{1:0.5,8:2}/10', '{"lang":"en"}')`)
 })
 afterAll(async () => {
-  for (const name of [DOCS, BITS, TERMS, PLAIN]) {
-    await sql.unsafe(
-      `drop table if exists public.${name} cascade; drop function if exists public.match_${name}`,
-    )
-  }
+  for (const name of [DOCS, BITS, TERMS, PLAIN]) await dropCollection(sql, name)
   await sql.end()
 })
 
@@ -99,33 +95,42 @@ describe('the playground server', () => {
     const byName = new Map(
       body.collections.map((collection: { name: string }) => [collection.name, collection]),
     )
-    expect(byName.get(DOCS)).toEqual({
-      name: DOCS,
+    /** A collection as `createCollection` made it: its own table, column and index names. */
+    const described = (name: string, fields: Record<string, unknown>) => ({
+      name,
       kind: 'collection',
-      table: `public.${DOCS}`,
+      table: `public.${name}`,
       column: 'embedding',
-      type: 'extensions.vector(3)',
-      vectorType: 'vector',
-      dimensions: 3,
-      metric: 'cosine',
-      index: `${DOCS}_embedding_idx`,
-      rows: 3,
+      index: `${name}_embedding_idx`,
+      ...fields,
     })
-    expect(byName.get(BITS)).toMatchObject({
-      type: 'bit(8)',
-      vectorType: 'bit',
-      dimensions: 8,
-      metric: 'hamming',
-      index: `${BITS}_embedding_idx`,
-      rows: 1,
-    })
-    expect(byName.get(TERMS)).toMatchObject({
-      type: 'extensions.sparsevec(10)',
-      vectorType: 'sparsevec',
-      dimensions: 10,
-      metric: 'l2',
-      index: `${TERMS}_embedding_idx`,
-    })
+    expect(byName.get(DOCS)).toEqual(
+      described(DOCS, {
+        type: 'extensions.vector(3)',
+        vectorType: 'vector',
+        dimensions: 3,
+        metric: 'cosine',
+        rows: 3,
+      }),
+    )
+    expect(byName.get(BITS)).toEqual(
+      described(BITS, {
+        type: 'bit(8)',
+        vectorType: 'bit',
+        dimensions: 8,
+        metric: 'hamming',
+        rows: 1,
+      }),
+    )
+    expect(byName.get(TERMS)).toEqual(
+      described(TERMS, {
+        type: 'extensions.sparsevec(10)',
+        vectorType: 'sparsevec',
+        dimensions: 10,
+        metric: 'l2',
+        rows: 1,
+      }),
+    )
   })
 
   it('names a collection without its vector index by the metric its marker declares', async () => {

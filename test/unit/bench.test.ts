@@ -56,11 +56,18 @@ describe('seeded data', () => {
   })
 
   it('stores 4-decimal values whose text parses back to the same float4s', () => {
-    const { vectors } = generateDataset(SPEC)
+    const { vectors, queries } = generateDataset(SPEC)
     const first = row(vectors, SPEC.dimensions, 0)
-    const parsed = JSON.parse(vectorText(first)) as number[]
+    const text = vectorText(first)
+    expect(text).toMatch(/^\[-?\d+(\.\d{1,4})?(,-?\d+(\.\d{1,4})?)*\]$/)
+    const parsed = JSON.parse(text) as number[]
     expect(Float32Array.from(parsed)).toEqual(first)
     for (const value of parsed) expect(quantize(value)).toBe(value)
+    // Every stored value, not only the first row's, is the float4 of a 4-decimal number.
+    const unquantized = (values: Float32Array) =>
+      values.filter((value) => Math.fround(quantize(value)) !== value).length
+    expect(unquantized(vectors)).toBe(0)
+    expect(unquantized(queries)).toBe(0)
   })
 })
 
@@ -102,6 +109,18 @@ describe('exact neighbours', () => {
     expect(cacheKey(SPEC, 10)).toBe(cacheKey({ ...SPEC }, 10))
     expect(cacheKey(SPEC, 10)).not.toBe(cacheKey({ ...SPEC, spread: 0.5 }, 10))
     expect(cacheKey(SPEC, 10)).not.toBe(cacheKey(SPEC, 20))
+    const changed: DatasetSpec = {
+      count: 301,
+      dimensions: 9,
+      metric: 'l2',
+      clusters: 6,
+      spread: 2,
+      queries: 21,
+      seed: 43,
+    }
+    for (const field of Object.keys(SPEC) as (keyof DatasetSpec)[]) {
+      expect(cacheKey({ ...SPEC, [field]: changed[field] }, 10), field).not.toBe(cacheKey(SPEC, 10))
+    }
     expect(cacheKey(SPEC, 10)).toMatch(/^truth-300x8-cosine-q20-k10-[0-9a-f]{12}\.bin$/)
   })
 })
@@ -167,6 +186,7 @@ describe('report', () => {
     expect(targets[0]!.measured).toMatch(/^0\.80 /)
     expect(targets[1]!.measured).toMatch(/^1\.50 ms/)
     expect(targets[2]!.measured).toMatch(/^0\.60 /)
+    expect(targets[3]!.measured).toBe('0.960')
   })
 
   it('draws an SVG with a line per layer', () => {

@@ -110,9 +110,12 @@ describe('parseRecordValues', () => {
   })
 
   it('refuses a list of the wrong things, and an empty one', () => {
-    expect(() => parseRecordValues('[]', 'vector')).toThrow('or a list of them')
-    expect(() => parseRecordValues('[[1],[[2]]]', 'vector')).toThrow('or a list of them')
-    expect(() => parseRecordValues('[1, 2]', 'sparsevec')).toThrow('or a list of them')
+    const vectors = 'expected a vector such as [3,1,2], or a list of them'
+    expect(() => parseRecordValues('[]', 'vector')).toThrow(vectors)
+    expect(() => parseRecordValues('[[1],[[2]]]', 'vector')).toThrow(vectors)
+    expect(() => parseRecordValues('[1, 2]', 'sparsevec')).toThrow(
+      'expected a vector such as {"indices":[0,7],"values":[0.5,1],"dimensions":8}, or a list of them',
+    )
   })
 })
 

@@ -68,6 +68,7 @@ export class Admission {
     // The slot is given back when the work ends, not at its deadline: a request answered 504
     // may still hold a database connection, and the next one must not add to it. Work that
     // never ends gives it back one more timeout after its deadline, or the slot would be lost.
+    let abandon: ReturnType<typeof setTimeout> | undefined
     let released = false
     const release = () => {
       if (released) return
@@ -76,27 +77,27 @@ export class Admission {
       this.#active--
       this.#waiting.shift()?.()
     }
-    const abandon = setTimeout(release, deadline + this.#limits.timeoutMs - Date.now())
     const working = work().finally(release)
+    // Its rejection, if it comes after the deadline, has no one to go to.
+    working.catch(() => {})
     let timer: ReturnType<typeof setTimeout> | undefined
+    const timeout = new Promise<Response>((resolve) => {
+      timer = setTimeout(
+        () => {
+          this.#timedOut++
+          abandon = setTimeout(release, this.#limits.timeoutMs)
+          resolve(
+            errorResponse(
+              504,
+              'timeout',
+              `function ${this.#name} did not answer within ${this.#limits.timeoutMs} ms`,
+            ),
+          )
+        },
+        Math.max(0, deadline - Date.now()),
+      )
+    })
     try {
-      const timeout = new Promise<Response>((resolve) => {
-        timer = setTimeout(
-          () => {
-            this.#timedOut++
-            resolve(
-              errorResponse(
-                504,
-                'timeout',
-                `function ${this.#name} did not answer within ${this.#limits.timeoutMs} ms`,
-              ),
-            )
-          },
-          Math.max(0, deadline - Date.now()),
-        )
-      })
-      // Its rejection, if it comes after the deadline, has no one to go to.
-      working.catch(() => {})
       return await Promise.race([working, timeout])
     } finally {
       clearTimeout(timer)

@@ -3,9 +3,10 @@
  * default-exported `{ fetch }` into this one process and serves them behind the gateway.
  *
  * One process rather than one per function: on a two-core machine every extra process hop
- * costs CPU the searches need. If this process dies, the Node supervisor starts it again. Configured by the Node side through the environment:
- * MATCHBOX_FUNCTIONS (JSON: [{ name, verifyJwt, entrypoint }]), MATCHBOX_JWT_SECRET,
- * MATCHBOX_API_PORT; the functions read SUPABASE_* as on Supabase.
+ * costs CPU the searches need. If this process dies, the Node supervisor starts it again.
+ * Configured by the Node side through the environment: MATCHBOX_FUNCTIONS (JSON:
+ * [{ name, verifyJwt, entrypoint }]), MATCHBOX_JWT_SECRET, MATCHBOX_API_PORT; the functions
+ * read SUPABASE_* as on Supabase.
  */
 import { MAX_BODY_BYTES } from '../../../supabase/functions/_shared/contract.ts'
 import { FunctionHost } from './function-host.ts'

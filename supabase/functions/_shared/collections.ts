@@ -5,6 +5,7 @@
 import type { z } from 'zod'
 import type { Caller } from './auth.ts'
 import { asCaller, database, type Transaction } from './db.ts'
+import { errorCode } from './database-errors.ts'
 import { databaseFailure } from './pool.ts'
 import { compileFilter, SqlParams } from './filter.ts'
 import { HttpError } from './http.ts'
@@ -136,7 +137,7 @@ const SCHEMA_CHANGED = new Set([
 function worthRereading(error: unknown, cachedAt: number): boolean {
   if (error instanceof HttpError)
     return error.status === 400 && Date.now() - cachedAt >= RECHECK_AFTER_MS
-  const code = (error as { code?: unknown } | null)?.code
+  const code = errorCode(error)
   return typeof code === 'string' && SCHEMA_CHANGED.has(code)
 }
 

@@ -6,6 +6,8 @@
  * Imports nothing but zod, so that both runtimes can load it as it is.
  */
 import { z } from 'zod'
+import { EF_SEARCH_RANGE } from './vector-kinds.ts'
+import { integerIn } from './vectors-contract.ts'
 
 /** Largest number of items one `items` request may insert. */
 export const MAX_INSERT_BATCH = 1000
@@ -15,10 +17,6 @@ export const MAX_MATCH_COUNT = 200
 
 /** Default `count` of a `match-items` request that names none. */
 export const DEFAULT_MATCH_COUNT = 10
-
-/** pgvector's range for `hnsw.ef_search`, the size of an HNSW search's candidate list. */
-export const MIN_EF_SEARCH = 1
-export const MAX_EF_SEARCH = 1000
 
 /**
  * `hnsw.ef_search` of a `match-items` request that names none: the smallest that finds 95% of
@@ -75,12 +73,7 @@ export const MatchItemsRequest = z.strictObject({
    * `hnsw.ef_search` for this search (default `DEFAULT_EF_SEARCH`, 100): higher finds more of
    * the true nearest neighbours, more slowly.
    */
-  efSearch: z
-    .number({ error: 'expected an integer' })
-    .int({ error: 'expected an integer' })
-    .min(MIN_EF_SEARCH, { error: `expected at least ${MIN_EF_SEARCH}` })
-    .max(MAX_EF_SEARCH, { error: `expected at most ${MAX_EF_SEARCH}` })
-    .optional(),
+  efSearch: integerIn(EF_SEARCH_RANGE.min, EF_SEARCH_RANGE.max).optional(),
 })
 
 /** One result of a search: the stored item and its cosine distance to the query. */

@@ -51,7 +51,8 @@ const CONNECTION_ERRORS = new Set([
   '08006',
 ])
 
-function errorCode(error: unknown): unknown {
+/** The `code` an error carries: a SQLSTATE, or postgres.js's own (e.g. `CONNECTION_CLOSED`). */
+export function errorCode(error: unknown): unknown {
   return (error as { code?: unknown } | null)?.code
 }
 

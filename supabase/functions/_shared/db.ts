@@ -7,7 +7,7 @@ import postgres from 'postgres'
 import type { Caller } from './auth.ts'
 import { isLostConnection } from './database-errors.ts'
 import { HttpError } from './http.ts'
-import { database, databaseFailure, retirePool, statementTimeoutMs } from './pool.ts'
+import { database, databaseFailure, retire, statementTimeoutMs } from './pool.ts'
 
 export { database }
 
@@ -112,7 +112,7 @@ export async function queryAsCaller<T>(
     if (limitMs === 0) return // no statement timeout: no bound either
     timer = setTimeout(() => {
       gaveUp = true
-      retirePool(pool, 'a transaction got no answer')
+      retire(pool, 'a transaction got no answer')
       reject(new NoAnswer())
     }, limitMs + 5_000)
   })
@@ -191,9 +191,4 @@ async function readDimensions(table: string, column: string): Promise<number> {
 /** Builds pgvector's text form of a vector, `[1,2,3]`, for a bound parameter. */
 export function vectorLiteral(values: readonly number[]): string {
   return `[${values.join(',')}]`
-}
-
-/** Reads pgvector's text form back into numbers (it is a JSON array). */
-export function parseVector(text: string): number[] {
-  return JSON.parse(text) as number[]
 }

@@ -15,7 +15,7 @@
  * commit in flight is not cut), and the next request opens a fresh one.
  */
 import postgres from 'postgres'
-import { isClosedSocketWrite, translateDatabaseError } from './database-errors.ts'
+import { errorCode, isClosedSocketWrite, translateDatabaseError } from './database-errors.ts'
 
 /** Seconds a retired pool's requests have to finish before its connections are cut. */
 const RETIRE_GRACE_SECONDS = 5
@@ -70,6 +70,13 @@ export function database(): postgres.Sql {
  * @throws Error when the setting is not a whole number of milliseconds.
  */
 export function statementTimeoutMs(): number {
+  statementTimeout ??= readStatementTimeout()
+  return statementTimeout
+}
+
+let statementTimeout: number | undefined
+
+function readStatementTimeout(): number {
   const setting = Deno.env.get('MATCHBOX_STATEMENT_TIMEOUT_MS') ?? '15000'
   const value = Number(setting)
   if (!Number.isInteger(value) || value < 0) {
@@ -80,19 +87,13 @@ export function statementTimeoutMs(): number {
   return value
 }
 
-/** Replaces `which` if it is still the pool serving: the next request opens a new one. */
-export function retirePool(which: postgres.Sql, why: string): void {
-  retire(which, why)
-}
-
 /**
  * The HTTP error for a failed database call (`translateDatabaseError`); a connect timeout
  * on a pool that has been up a while also retires that pool, in case one of its connections
  * is the kind that can no longer send (above).
  */
 export function databaseFailure(error: unknown): unknown {
-  const code = (error as { code?: unknown } | null)?.code
-  if (code === 'CONNECT_TIMEOUT' && pool && Date.now() - openedAt > MIN_POOL_AGE_MS) {
+  if (errorCode(error) === 'CONNECT_TIMEOUT' && pool && Date.now() - openedAt > MIN_POOL_AGE_MS) {
     retire(pool, 'a connection timed out connecting')
   }
   return translateDatabaseError(error)
@@ -117,7 +118,11 @@ function guardAgainstClosedSocketWrites(): void {
   })
 }
 
-function retire(retired: postgres.Sql, why: string): void {
+/**
+ * Replaces `retired` if it is still the pool serving: the next request opens a new one, and
+ * the old one's requests get `RETIRE_GRACE_SECONDS` to finish.
+ */
+export function retire(retired: postgres.Sql, why: string): void {
   if (pool !== retired) return
   console.error(`database connections: ${why}; the pool is replaced`)
   pool = undefined
