@@ -6,7 +6,7 @@
  * `{"ready":true,"url":…}` when it listens; stops on SIGTERM or when stdin closes (its parent
  * is gone).
  */
-import { startEmbeddedDb } from '../scripts/stack/embedded-db.ts'
+import { startEmbeddedDb } from '../stack/embedded-db.ts'
 
 const [dataDir, port] = process.argv.slice(2)
 if (!dataDir || !port) {

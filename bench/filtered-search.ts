@@ -1,7 +1,7 @@
 /**
  * `npm run bench:filters [-- --rows 50000 --dims 128 --native]`: where an exact scan beats
  * the iterative HNSW scan for filtered queries, which sets EXACT_SCAN_THRESHOLD in
- * supabase/functions/_shared/collections.ts.
+ * supabase/functions/vectors/query.ts.
  *
  * Loads a collection whose rows carry `g` = row % 1000, then for filters matching 0.1% to
  * 20% of rows, as containment (`{"g":{"$in":[…]}}`, served by the GIN index) and as a range
@@ -10,8 +10,8 @@
  */
 import { parseArgs } from 'node:util'
 import postgres from 'postgres'
-import { collectionMigrationSql } from '../scripts/collections/migration.ts'
-import { parseCollectionSpec } from '../scripts/collections/spec.ts'
+import { collectionMigrationSql } from '../cli/collections/migration.ts'
+import { parseCollectionSpec } from '../cli/collections/spec.ts'
 import { EXACT_SCAN_THRESHOLD } from '../supabase/functions/_shared/vectors-contract.ts'
 import { seededRandom } from './dataset.ts'
 import { startThrowawayStack } from './throwaway-stack.ts'

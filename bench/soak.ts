@@ -8,7 +8,7 @@
  * functions process's memory; exits 1 if a phase breaks its promise. `--quick` for CI.
  */
 import { parseArgs } from 'node:util'
-import type { Stack } from '../scripts/stack/stack.ts'
+import type { Stack } from '../stack/stack.ts'
 import { percentile } from './load.ts'
 import { processMemory } from './memory.ts'
 import { startThrowawayStack } from './throwaway-stack.ts'

@@ -6,9 +6,9 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { nativeServerUrl, recreateDatabase } from '../scripts/stack/native-postgres.ts'
-import { freePort } from '../scripts/stack/ports.ts'
-import { type Stack, startStack } from '../scripts/stack/stack.ts'
+import { nativeServerUrl, recreateDatabase } from '../stack/native-postgres.ts'
+import { freePort } from '../stack/ports.ts'
+import { type Stack, startStack } from '../stack/stack.ts'
 
 export interface ThrowawayStackOptions {
   /** Names the temporary folder, and the native database (`matchbox_<name>`). */

@@ -9,10 +9,10 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
-import { collectionMigrationSql } from './collections/migration.ts'
-import { CollectionSpecError, parseCollectionSpec } from './collections/spec.ts'
-import { supabaseCli } from './stack/cli.ts'
-import { SUPABASE_DIR } from './stack/paths.ts'
+import { collectionMigrationSql } from '../cli/collections/migration.ts'
+import { CollectionSpecError, parseCollectionSpec } from '../cli/collections/spec.ts'
+import { supabaseCli } from '../stack/cli.ts'
+import { SUPABASE_DIR } from '../stack/paths.ts'
 
 const USAGE =
   'usage: npm run collection:new -- <name> --dimensions <n> [--type vector|halfvec|bit|sparsevec] [--metric cosine|l2|inner_product|l1|hamming|jaccard] [--index hnsw|ivfflat] [--m 16 --ef-construction 64 | --lists 100]'

@@ -2,9 +2,9 @@
  * `npm run db:push`: applies new migrations (e.g. a collection from `collection:new`) to the
  * running stack's database, or to SUPABASE_DB_URL, with `supabase db push`.
  */
-import { pushMigrations } from './stack/cli.ts'
-import { readRunningStatus } from './stack/state.ts'
-import { redact } from './stack/stack.ts'
+import { pushMigrations } from '../stack/cli.ts'
+import { readRunningStatus } from '../stack/state.ts'
+import { redact } from '../stack/stack.ts'
 
 const dbUrl = process.env.SUPABASE_DB_URL || (await readRunningStatus())?.DB_URL
 if (!dbUrl) {

@@ -6,14 +6,14 @@
  * migrations made and applies them again.
  */
 import { rmSync } from 'node:fs'
-import { bootstrapDatabase } from './stack/bootstrap.ts'
-import { databaseEnv, supabaseCli } from './stack/cli.ts'
-import { startEmbeddedDb } from './stack/embedded-db.ts'
-import { DEFAULT_DATA_DIR } from './stack/paths.ts'
-import { freePort } from './stack/ports.ts'
-import { prepareDatabase } from './stack/prepare.ts'
-import { readLiveState } from './stack/state.ts'
-import { redact } from './stack/stack.ts'
+import { bootstrapDatabase } from '../stack/bootstrap.ts'
+import { databaseEnv, supabaseCli } from '../stack/cli.ts'
+import { startEmbeddedDb } from '../stack/embedded-db.ts'
+import { DEFAULT_DATA_DIR } from '../stack/paths.ts'
+import { freePort } from '../stack/ports.ts'
+import { prepareDatabase } from '../stack/prepare.ts'
+import { readLiveState } from '../stack/state.ts'
+import { redact } from '../stack/stack.ts'
 
 async function main(): Promise<void> {
   const running = readLiveState()

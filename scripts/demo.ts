@@ -8,8 +8,8 @@
  */
 import postgres from 'postgres'
 import { createItemsClient } from '../src/index.ts'
-import { explainFunctionQuery } from './explain.ts'
-import { readRunningStatus } from './stack/state.ts'
+import { explainFunctionQuery } from '../stack/explain.ts'
+import { readRunningStatus } from '../stack/state.ts'
 
 /** The tutorial's points: [1,2,3], then the grid. */
 export function tutorialPoints(): number[][] {

@@ -6,9 +6,9 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { format, resolveConfig } from 'prettier'
-import { databaseEnv, supabaseCli } from './stack/cli.ts'
-import { ROOT } from './stack/paths.ts'
-import { withFreshDatabase } from './stack/prepare.ts'
+import { databaseEnv, supabaseCli } from '../stack/cli.ts'
+import { ROOT } from '../stack/paths.ts'
+import { withFreshDatabase } from '../stack/prepare.ts'
 
 const TYPES_FILE = path.join(ROOT, 'src', 'database.types.ts')
 const HEADER =

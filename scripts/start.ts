@@ -4,8 +4,8 @@
  * Embedded PGlite + pgvector by default (files in .matchbox/db), or the Postgres at
  * SUPABASE_DB_URL; migrations pushed with the real Supabase CLI; functions on real Deno.
  */
-import { StackError, startStack } from './stack/stack.ts'
-import { clearState, readLiveState, writeState } from './stack/state.ts'
+import { StackError, startStack } from '../stack/stack.ts'
+import { clearState, readLiveState, writeState } from '../stack/state.ts'
 
 async function main(): Promise<void> {
   const running = readLiveState()

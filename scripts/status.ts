@@ -2,7 +2,7 @@
  * `npm run -s status [-- --json]`: the running stack's URLs and keys, under the names
  * `supabase status -o json` uses. Exits 1 when no stack is running.
  */
-import { readRunningStatus } from './stack/state.ts'
+import { readRunningStatus } from '../stack/state.ts'
 
 const status = await readRunningStatus()
 if (!status) {

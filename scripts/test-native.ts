@@ -5,9 +5,9 @@
  * setup starts the stack on it through SUPABASE_DB_URL. Arguments are passed to vitest.
  */
 import { spawn } from 'node:child_process'
-import { ROOT, binary } from './stack/paths.ts'
-import { nativeServerUrl, recreateDatabase } from './stack/native-postgres.ts'
-import { redact } from './stack/stack.ts'
+import { ROOT, binary } from '../stack/paths.ts'
+import { nativeServerUrl, recreateDatabase } from '../stack/native-postgres.ts'
+import { redact } from '../stack/stack.ts'
 
 const DATABASE = 'matchbox_test'
 

@@ -2,11 +2,19 @@
  * The errors the SDK returns: one base class with `code`, `status` and `context`, and a
  * subclass per place a call can fail, as functions-js does.
  */
+import type { ErrorCode } from '../supabase/functions/_shared/errors.ts'
+
+/**
+ * Every code an SDK error may carry: the functions' own codes, and the SDK's for an answer
+ * that never came (`fetch_failed`), the relay's failure (`relay_error`) and an error answer
+ * not in the functions' shape (`http_error`).
+ */
+export type MatchboxErrorCode = ErrorCode | 'fetch_failed' | 'relay_error' | 'http_error'
 
 /** Base of every error the SDK returns in `{ error }`. */
 export class MatchboxError extends Error {
   /** A stable machine-readable code, e.g. `dimension_mismatch`. */
-  readonly code: string
+  readonly code: MatchboxErrorCode
   /** The HTTP status the failure has, or 0 when no answer came back. */
   readonly status: number
   /** Whatever helps explain the failure: the Response, the cause, the request. */
@@ -14,7 +22,7 @@ export class MatchboxError extends Error {
 
   constructor(
     message: string,
-    options: { code: string; status: number; context?: unknown; name?: string },
+    options: { code: MatchboxErrorCode; status: number; context?: unknown; name?: string },
   ) {
     super(message)
     this.name = options.name ?? 'MatchboxError'
@@ -24,8 +32,13 @@ export class MatchboxError extends Error {
   }
 
   /** A plain object for logs and JSON: name, code, status and message. */
-  toJSON(): { name: string; code: string; status: number; message: string } {
+  toJSON(): { name: string; code: MatchboxErrorCode; status: number; message: string } {
     return { name: this.name, code: this.code, status: this.status, message: this.message }
+  }
+
+  /** What `console.log(error)` prints in Node: the code, status and message, not `context`. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `${this.name} [${this.code}, status ${this.status}]: ${this.message}`
   }
 }
 
@@ -34,7 +47,7 @@ export class MatchboxError extends Error {
  * missing key, a role that may not do this, or a failure on the server.
  */
 export class MatchboxHttpError extends MatchboxError {
-  constructor(message: string, code: string, status: number, context?: unknown) {
+  constructor(message: string, code: MatchboxErrorCode, status: number, context?: unknown) {
     super(message, { code, status, context, name: 'MatchboxHttpError' })
   }
 }

@@ -6,6 +6,7 @@
 import { FunctionsClient } from '@supabase/functions-js'
 import type { z } from 'zod'
 import { describeIssue } from '../supabase/functions/_shared/contract.ts'
+import { ERROR_CODES, type ErrorCode } from '../supabase/functions/_shared/errors.ts'
 import {
   MatchboxError,
   MatchboxFetchError,
@@ -116,7 +117,7 @@ async function fromErrorResponse(response: Response): Promise<MatchboxError> {
   try {
     const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } }
     const { code, message } = body.error ?? {}
-    if (typeof code === 'string' && typeof message === 'string') {
+    if (isErrorCode(code) && typeof message === 'string') {
       return new MatchboxHttpError(message, code, response.status, response)
     }
   } catch {
@@ -137,4 +138,8 @@ function describeCause(cause: unknown): string {
     return inner instanceof Error ? `${cause.message} (${inner.message})` : cause.message
   }
   return String(cause)
+}
+
+function isErrorCode(code: unknown): code is ErrorCode {
+  return (ERROR_CODES as readonly unknown[]).includes(code)
 }

@@ -5,9 +5,9 @@
 import { readFileSync } from 'node:fs'
 import postgres from 'postgres'
 import { afterAll, describe, expect, it } from 'vitest'
-import { explainFunctionQuery } from '../../scripts/explain.ts'
+import { explainFunctionQuery } from '../../stack/explain.ts'
 import { generateDatabaseTypes } from '../../scripts/gen-types.ts'
-import { databaseEnv, supabaseCli } from '../../scripts/stack/cli.ts'
+import { databaseEnv, supabaseCli } from '../../stack/cli.ts'
 import { stack } from '../support/http.ts'
 import { withRowsForTheIndex } from '../support/planner.ts'
 

@@ -10,7 +10,7 @@ import {
   MatchboxValidationError,
 } from '../../src/index.ts'
 import { tutorialPoints } from '../../scripts/demo.ts'
-import { freePort } from '../../scripts/stack/ports.ts'
+import { freePort } from '../../stack/ports.ts'
 import { stack } from '../support/http.ts'
 
 const admin = createItemsClient({ url: stack.apiUrl, key: stack.serviceRoleKey })

@@ -10,9 +10,9 @@ import path from 'node:path'
 import { createInterface } from 'node:readline'
 import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
-import { ROOT } from '../../scripts/stack/paths.ts'
-import { freePort, isPortTaken } from '../../scripts/stack/ports.ts'
-import { StackError, startStack } from '../../scripts/stack/stack.ts'
+import { ROOT } from '../../stack/paths.ts'
+import { freePort, isPortTaken } from '../../stack/ports.ts'
+import { StackError, startStack } from '../../stack/stack.ts'
 
 const run = promisify(execFile)
 const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx')

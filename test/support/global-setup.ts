@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import type { TestProject } from 'vitest/node'
-import { freePort } from '../../scripts/stack/ports.ts'
-import { startStack } from '../../scripts/stack/stack.ts'
+import { freePort } from '../../stack/ports.ts'
+import { startStack } from '../../stack/stack.ts'
 import type { StackInfo } from './stack-info.ts'
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {

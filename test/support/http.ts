@@ -1,6 +1,6 @@
 /** Raw HTTP helpers for tests that must send what the SDK never would. */
 import { inject } from 'vitest'
-import '../support/stack-info.ts'
+import './stack-info.ts'
 
 /** The stack of this test run. */
 export const stack = inject('stack')

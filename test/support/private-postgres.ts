@@ -9,8 +9,8 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
-import { nativeServerUrl } from '../../scripts/stack/native-postgres.ts'
-import { freePort } from '../../scripts/stack/ports.ts'
+import { nativeServerUrl } from '../../stack/native-postgres.ts'
+import { freePort } from '../../stack/ports.ts'
 
 const run = promisify(execFile)
 

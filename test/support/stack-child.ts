@@ -3,8 +3,8 @@
  * `node --import tsx test/support/stack-child.ts <data dir>` prints one JSON line,
  * `{"functionsPid":…,"apiPort":…}`, once the stack is up, and then waits.
  */
-import { freePort } from '../../scripts/stack/ports.ts'
-import { startStack } from '../../scripts/stack/stack.ts'
+import { freePort } from '../../stack/ports.ts'
+import { startStack } from '../../stack/stack.ts'
 
 const [dataDir] = process.argv.slice(2)
 if (!dataDir) throw new Error('usage: stack-child.ts <data dir>')

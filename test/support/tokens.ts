@@ -1,6 +1,6 @@
 /** JWTs for auth tests: good ones, and each way a bad one can be bad. */
 import { SignJWT, UnsecuredJWT } from 'jose'
-import { LOCAL_JWT_SECRET } from '../../scripts/stack/keys.ts'
+import { LOCAL_JWT_SECRET } from '../../stack/keys.ts'
 
 /** An HS256 token with `claims`, signed with `secret` (the local one by default). */
 export function signToken(

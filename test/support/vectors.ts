@@ -1,7 +1,7 @@
 /** Helpers for collection tests: making collections, seeded data, brute-force distances. */
 import type postgres from 'postgres'
-import { collectionMigrationSql } from '../../scripts/collections/migration.ts'
-import { type CollectionSpec, parseCollectionSpec } from '../../scripts/collections/spec.ts'
+import { collectionMigrationSql } from '../../cli/collections/migration.ts'
+import { type CollectionSpec, parseCollectionSpec } from '../../cli/collections/spec.ts'
 import type { Metric, VectorType } from '../../supabase/functions/_shared/vector-kinds.ts'
 
 /** Creates a collection in the test database from the same SQL `collection:new` writes. */

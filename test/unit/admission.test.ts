@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { Admission } from '../../scripts/stack/gateway/admission.ts'
+import { Admission } from '../../stack/gateway/admission.ts'
 
 /** Work that answers when `finish` is called. */
 function held(status = 200): { work: () => Promise<Response>; finish: () => void } {

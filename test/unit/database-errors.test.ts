@@ -4,7 +4,7 @@ import {
   isLostConnection,
   translateDatabaseError,
 } from '../../supabase/functions/_shared/database-errors.ts'
-import { HttpError } from '../../supabase/functions/_shared/http.ts'
+import { HttpError } from '../../supabase/functions/_shared/errors.ts'
 
 /** An error shaped as postgres.js's write to a closed socket is, thrown from its timer. */
 function closedSocketWrite(): TypeError {

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest'
-import { createGateway, type RoutedFunction } from '../../scripts/stack/gateway/router.ts'
-import { LOCAL_ANON_KEY, LOCAL_JWT_SECRET } from '../../scripts/stack/keys.ts'
+import { createGateway, type RoutedFunction } from '../../stack/gateway/router.ts'
+import { LOCAL_ANON_KEY, LOCAL_JWT_SECRET } from '../../stack/keys.ts'
 import { badTokens, signToken } from '../support/tokens.ts'
 
 // A function that reports what reached it, so the tests see the gateway's routing.

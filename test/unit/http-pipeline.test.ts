@@ -1,7 +1,8 @@
 import { describe, expect, it, vi } from 'vitest'
 import { z } from 'zod'
-import { type HttpError, postEndpoint, readJson } from '../../supabase/functions/_shared/http.ts'
-import { LOCAL_ANON_KEY } from '../../scripts/stack/keys.ts'
+import type { HttpError } from '../../supabase/functions/_shared/errors.ts'
+import { postEndpoint, readJson } from '../../supabase/functions/_shared/http.ts'
+import { LOCAL_ANON_KEY } from '../../stack/keys.ts'
 import { signToken } from '../support/tokens.ts'
 
 const handle = vi.fn((input: { n: number }, caller: { role: string }) =>

@@ -5,7 +5,7 @@ import {
   LOCAL_JWT_SECRET,
   LOCAL_SERVICE_ROLE_KEY,
   resolveKeys,
-} from '../../scripts/stack/keys.ts'
+} from '../../stack/keys.ts'
 
 const secret = (value: string) => new TextEncoder().encode(value)
 

@@ -1,6 +1,6 @@
 /** The playground's PCA: eigenvectors of the sample covariance, checked against their definition. */
 import { describe, expect, it } from 'vitest'
-import { fitPca, projectPca, projectTo3d, SCATTER_PCA } from '../../playground/pca.ts'
+import { fitPca, projectPca, projectTo3d, SCATTER_PCA } from '../../playground/web/pca.ts'
 
 /** Repeatable pseudo-random numbers in [-1, 1). */
 function random(seed: number): () => number {

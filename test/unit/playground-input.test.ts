@@ -1,7 +1,7 @@
 /** What the playground makes of typed vectors, and how it reads a plan's index use. */
 import { describe, expect, it } from 'vitest'
-import { formatVector, parseVector, parseVectors } from '../../playground/vectors.ts'
-import { indexUse, metricOf } from '../../scripts/stack/playground-collections.ts'
+import { formatVector, parseVector, parseVectors } from '../../playground/web/vectors.ts'
+import { indexUse } from '../../playground/server/collections.ts'
 
 describe('parseVectors', () => {
   it('takes one vector or a list of them', () => {
@@ -64,15 +64,5 @@ describe('indexUse', () => {
       indexUsed: false,
       index: 'items_embedding_hnsw_idx',
     })
-  })
-})
-
-describe('metricOf', () => {
-  it('reads the metric from pgvector operator class names', () => {
-    expect(metricOf('vector_cosine_ops')).toBe('cosine')
-    expect(metricOf('halfvec_l2_ops')).toBe('l2')
-    expect(metricOf('vector_ip_ops')).toBe('inner_product')
-    expect(metricOf('bit_hamming_ops')).toBe('hamming')
-    expect(metricOf('int4_ops')).toBeNull()
   })
 })

@@ -9,9 +9,8 @@ import {
   parseValues,
   recordIds,
   toNumbers,
-} from '../../playground/values.ts'
+} from '../../playground/web/values.ts'
 import { fromVectorText } from '../../supabase/functions/_shared/vector-values.ts'
-import { declaredMetric } from '../../scripts/stack/playground-collections.ts'
 
 describe('toNumbers', () => {
   it('keeps vector and halfvec values as they are', () => {
@@ -176,15 +175,5 @@ describe('formatMetadata', () => {
     const cut = formatMetadata({ text: 'x'.repeat(200) }, 20)
     expect(cut).toHaveLength(20)
     expect(cut.endsWith('…')).toBe(true)
-  })
-})
-
-describe('declaredMetric', () => {
-  it('reads the metric from a collection marker, and nothing from other comments', () => {
-    expect(declaredMetric('matchbox collection {"metric":"l2"}')).toBe('l2')
-    expect(declaredMetric('matchbox collection {"metric":"nope"}')).toBeNull()
-    expect(declaredMetric('matchbox collection')).toBeNull()
-    expect(declaredMetric('Embeddings searched by cosine distance')).toBeNull()
-    expect(declaredMetric(null)).toBeNull()
   })
 })

@@ -7,7 +7,7 @@
  * `verify_jwt = false` would let anyone claim any role, so don't.
  */
 import { decodeJwt, type JWTPayload } from 'jose'
-import { HttpError } from './http.ts'
+import { HttpError } from './errors.ts'
 
 /** The database roles a request may run as: the ones Supabase's API keys carry. */
 export const API_ROLES = ['anon', 'authenticated', 'service_role'] as const

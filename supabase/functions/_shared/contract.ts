@@ -3,11 +3,14 @@
  * body in the functions (Deno) and from which the SDK (Node, browsers) infers its types, so
  * that client and server cannot drift apart.
  *
- * Imports nothing but zod, so that both runtimes can load it as it is.
+ * Plain modules only (zod and this folder's constants), so that both runtimes load it as it is.
  */
 import { z } from 'zod'
+import { ERROR_CODES } from './errors.ts'
 import { EF_SEARCH_RANGE } from './vector-kinds.ts'
 import { integerIn } from './vectors-contract.ts'
+
+export { ERROR_CODES, type ErrorCode } from './errors.ts'
 
 /** Largest number of items one `items` request may insert. */
 export const MAX_INSERT_BATCH = 1000
@@ -86,32 +89,9 @@ export const Match = z.strictObject({
 /** Answer of `POST /functions/v1/match-items` (200): nearest first. */
 export const MatchItemsResponse = z.strictObject({ matches: z.array(Match) })
 
-/** Every code an error answer may carry. */
-export const ERROR_CODES = [
-  'invalid_json',
-  'invalid_request',
-  'dimension_mismatch',
-  'invalid_filter',
-  'unauthorized',
-  'forbidden',
-  'not_found',
-  'method_not_allowed',
-  'payload_too_large',
-  'unsupported_media_type',
-  'database_unavailable',
-  'overloaded',
-  'function_unavailable',
-  'function_crashed',
-  'timeout',
-  'internal_error',
-] as const
-
-/** What an error answer says went wrong, as a stable machine-readable code. */
-export type ErrorCode = (typeof ERROR_CODES)[number]
-
 /** Body of every error answer. */
 export const ErrorBody = z.object({
-  error: z.object({ code: z.string(), message: z.string() }),
+  error: z.object({ code: z.enum(ERROR_CODES), message: z.string() }),
 })
 
 export type InsertItemsRequest = z.input<typeof InsertItemsRequest>

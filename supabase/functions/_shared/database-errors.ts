@@ -3,7 +3,7 @@
  * dimension, a cancelled statement, a lost connection. Free of Deno's globals, so that
  * Node's tests can import it.
  */
-import { HttpError } from './http.ts'
+import { HttpError } from './errors.ts'
 
 const DIMENSION_ERROR = /^expected \d+ dimensions, not \d+$/
 

@@ -6,8 +6,9 @@
 import postgres from 'postgres'
 import type { Caller } from './auth.ts'
 import { isLostConnection } from './database-errors.ts'
-import { HttpError } from './http.ts'
+import { HttpError } from './errors.ts'
 import { database, databaseFailure, retire, statementTimeoutMs } from './pool.ts'
+import { TtlCache } from './ttl-cache.ts'
 
 export { database }
 
@@ -150,7 +151,7 @@ function settledUnlessLost<T extends readonly unknown[]>(
   return Promise.race([Promise.allSettled(statements), lost])
 }
 
-const dimensionsCache = new Map<string, { at: number; dimensions: Promise<number> }>()
+const dimensionsCache = new TtlCache<string, number>()
 
 /**
  * The dimension count of a vector column, read from the catalog: the database, not the
@@ -162,16 +163,8 @@ export function vectorDimensions(
   column: string,
   maxAgeMs = Infinity,
 ): Promise<number> {
-  const key = `${table}.${column}`
-  const cached = dimensionsCache.get(key)
-  if (cached && Date.now() - cached.at <= maxAgeMs) return cached.dimensions
-  const entry = { at: Date.now(), dimensions: readDimensions(table, column) }
-  // A failed read (database down) must not be kept.
-  entry.dimensions.catch(() => {
-    if (dimensionsCache.get(key) === entry) dimensionsCache.delete(key)
-  })
-  dimensionsCache.set(key, entry)
-  return entry.dimensions
+  return dimensionsCache.entry(`${table}.${column}`, maxAgeMs, () => readDimensions(table, column))
+    .value
 }
 
 async function readDimensions(table: string, column: string): Promise<number> {
@@ -186,9 +179,4 @@ async function readDimensions(table: string, column: string): Promise<number> {
   } catch (error) {
     throw databaseFailure(error)
   }
-}
-
-/** Builds pgvector's text form of a vector, `[1,2,3]`, for a bound parameter. */
-export function vectorLiteral(values: readonly number[]): string {
-  return `[${values.join(',')}]`
 }

@@ -4,7 +4,9 @@
  * generic 500. Functions supply only the schema and the work.
  */
 import type { z } from 'zod'
-import { describeIssue, type ErrorCode, MAX_BODY_BYTES } from './contract.ts'
+import { describeIssue, MAX_BODY_BYTES } from './contract.ts'
+import { type ErrorCode, HttpError } from './errors.ts'
+
 import { type Caller, callerFromRequest } from './auth.ts'
 
 /** Headers that let browsers call the functions from any origin, as Supabase's guides do. */
@@ -13,19 +15,6 @@ export const CORS_HEADERS: Readonly<Record<string, string>> = {
   'access-control-allow-headers': 'authorization, x-client-info, apikey, content-type',
   'access-control-allow-methods': 'POST, OPTIONS',
   'access-control-max-age': '86400',
-}
-
-/** A failure that has a status and code of its own; anything else answers 500. */
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: ErrorCode,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message)
-    this.name = 'HttpError'
-  }
 }
 
 /**

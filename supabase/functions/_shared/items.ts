@@ -10,8 +10,10 @@ import {
   MAX_MATCH_COUNT,
   type MatchItemsRequest,
 } from './contract.ts'
-import { asCaller, queryAsCaller, vectorDimensions, vectorLiteral } from './db.ts'
-import { HttpError, JsonText } from './http.ts'
+import { asCaller, queryAsCaller, vectorDimensions } from './db.ts'
+import { HttpError } from './errors.ts'
+import { JsonText } from './http.ts'
+import { toVectorText } from './vector-values.ts'
 
 const ITEMS_TABLE = 'public.items'
 const EMBEDDING_COLUMN = 'embedding'
@@ -21,8 +23,10 @@ export async function insertItems(
   input: z.output<typeof InsertItemsRequest>,
   caller: Caller,
 ): Promise<{ ids: number[] }> {
-  await checkDimensions(input.items.map((item) => item.embedding))
-  const literals = input.items.map((item) => vectorLiteral(item.embedding))
+  const dimensions = await checkDimensions(input.items.map((item) => item.embedding))
+  const literals = input.items.map((item, index) =>
+    toVectorText(itemsShape(dimensions), item.embedding, `items.${index}.embedding`),
+  )
   const rows = await asCaller(
     caller,
     (tx) => tx`
@@ -63,14 +67,15 @@ export async function matchItems(
   input: z.output<typeof MatchItemsRequest>,
   caller: Caller,
 ): Promise<JsonText> {
-  await checkDimensions([input.embedding])
+  const dimensions = await checkDimensions([input.embedding])
+  const query = toVectorText(itemsShape(dimensions), input.embedding, 'embedding')
   const settings = { 'hnsw.ef_search': String(input.efSearch ?? DEFAULT_EF_SEARCH) }
   const rows = await queryAsCaller(
     caller,
     (sql) =>
       sql.unsafe<{ id: string; embedding: string; distance: number }[]>(
         MATCH_STATEMENT,
-        [vectorLiteral(input.embedding), Math.min(input.count, MAX_MATCH_COUNT)],
+        [query, Math.min(input.count, MAX_MATCH_COUNT)],
         { prepare: true },
       ),
     settings,
@@ -87,7 +92,7 @@ export async function matchItems(
  * the count is read again if it was read more than a second ago: the table may have been
  * altered to another dimension since (a migration pushed while the functions run).
  */
-async function checkDimensions(embeddings: readonly (readonly number[])[]): Promise<void> {
+async function checkDimensions(embeddings: readonly (readonly number[])[]): Promise<number> {
   const fits = (dimensions: number) => embeddings.every((e) => e.length === dimensions)
   let dimensions = await vectorDimensions(ITEMS_TABLE, EMBEDDING_COLUMN)
   if (!fits(dimensions)) {
@@ -105,4 +110,10 @@ async function checkDimensions(embeddings: readonly (readonly number[])[]): Prom
       `expected ${dimensions} dimensions, not ${misfit.length}`,
     )
   }
+  return dimensions
+}
+
+/** The items column as `toVectorText` checks values against it. */
+function itemsShape(dimensions: number) {
+  return { type: 'vector', dimensions, indexed: true } as const
 }

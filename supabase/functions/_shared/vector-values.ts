@@ -10,7 +10,7 @@
  * | sparsevec | {indices:[0,3], values:[1,2], dimensions:5} | {1:1,4:2}/5 (1-based) | same as in      |
  */
 import { FLOAT4_MAX } from './contract.ts'
-import { HttpError } from './http.ts'
+import { HttpError } from './errors.ts'
 import type { SparseValues, VectorValues } from './vectors-contract.ts'
 import { HALFVEC_MAX, SPARSEVEC_MAX_NONZERO, type VectorType } from './vector-kinds.ts'
 

@@ -224,7 +224,3 @@ export type FetchRequest = z.input<typeof FetchRequest>
 export type DeleteRequest = z.input<typeof DeleteRequest>
 export type QueryRequest = z.input<typeof QueryRequest>
 export type SparseValues = z.output<typeof SparseValues>
-
-/** The routes of the vectors function, after `/functions/v1/vectors/<collection>/`. */
-export const VECTORS_ROUTES = ['upsert', 'fetch', 'delete', 'query', 'describe'] as const
-export type VectorsRoute = (typeof VECTORS_ROUTES)[number]

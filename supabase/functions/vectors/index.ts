@@ -10,6 +10,6 @@
  *
  * The collection's type, dimensions, metric and index come from the database catalog.
  */
-import { routeVectorsRequest } from '../_shared/vectors-routes.ts'
+import { routeVectorsRequest } from './routes.ts'
 
 export default { fetch: routeVectorsRequest } satisfies Deno.ServeDefaultExport

@@ -4,7 +4,7 @@
  * (and Retry-After) instead of piling them up, so latency and memory stay bounded; a request
  * that outlives its deadline is answered 504.
  */
-import { errorResponse } from '../../../supabase/functions/_shared/http.ts'
+import { errorResponse } from '../../supabase/functions/_shared/http.ts'
 
 /** The limits of one function. */
 export interface AdmissionLimits {

@@ -13,7 +13,7 @@
  * Equality compiles to jsonb containment (`metadata @> '{"category":"news"}'`), which the
  * collection's GIN index serves.
  */
-import { HttpError } from './http.ts'
+import { HttpError } from '../_shared/errors.ts'
 
 /** A filter as a client sends it. */
 export type Filter = Record<string, unknown>

@@ -4,7 +4,8 @@
  * new worker starts, while the gateway and the other functions go on, as on Supabase's edge
  * runtime. (Admission and deadlines are the gateway's, in admission.ts, in either mode.)
  */
-import { errorResponse, HttpError, readBody } from '../../../supabase/functions/_shared/http.ts'
+import { HttpError } from '../../supabase/functions/_shared/errors.ts'
+import { errorResponse, readBody } from '../../supabase/functions/_shared/http.ts'
 import type { WorkerReply, WorkerRequest } from './worker-messages.ts'
 
 /** How one function is hosted. */

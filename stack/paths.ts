@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url'
 import path from 'node:path'
 
 /** The repository root. */
-export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+export const ROOT = fileURLToPath(new URL('../', import.meta.url))
 
 /** The `supabase/` folder the CLI works in. */
 export const SUPABASE_DIR = path.join(ROOT, 'supabase')

@@ -14,13 +14,13 @@ import {
   MAX_TOP_K,
   type MatchboxClient,
   type MatchboxResult,
-} from '../src/index.ts'
-import { Transport } from '../src/transport.ts'
+} from '../../src/index.ts'
+import { Transport } from '../../src/transport.ts'
 import {
   QueryRequest,
   type QueryResponse,
   type VectorValuesInput,
-} from '../supabase/functions/_shared/vectors-contract.ts'
+} from '../../supabase/functions/_shared/vectors-contract.ts'
 import { projectTo3d } from './pca.ts'
 import { indexUse } from './plan.ts'
 import { type PointId, Scatter } from './scatter.ts'

@@ -1,14 +1,14 @@
 /**
- * Bundles the playground page (playground/main.ts with the SDK and three.js, and
- * playground/style.css) with esbuild, into memory: nothing is written to disk, nothing built
+ * Bundles the playground page (playground/web/main.ts with the SDK and three.js, and
+ * playground/web/style.css) with esbuild, into memory: nothing is written to disk, nothing built
  * is committed.
  */
 import path from 'node:path'
 import { build } from 'esbuild'
-import { ROOT } from './paths.ts'
+import { ROOT } from '../../stack/paths.ts'
 
 /** The playground's source folder. */
-export const PLAYGROUND_DIR = path.join(ROOT, 'playground')
+export const PLAYGROUND_DIR = path.join(ROOT, 'playground', 'web')
 
 /** One bundled file, served under `/assets/<name>`. */
 export interface Asset {

@@ -8,7 +8,7 @@
  * [{ name, verifyJwt, entrypoint }]), MATCHBOX_JWT_SECRET, MATCHBOX_API_PORT; the functions
  * read SUPABASE_* as on Supabase.
  */
-import { MAX_BODY_BYTES } from '../../../supabase/functions/_shared/contract.ts'
+import { MAX_BODY_BYTES } from '../../supabase/functions/_shared/contract.ts'
 import { FunctionHost } from './function-host.ts'
 import { createGateway, type RoutedFunction } from './router.ts'
 

@@ -2,14 +2,14 @@
  * The local stack, assembled: a database (embedded PGlite, or the Postgres at
  * SUPABASE_DB_URL), bootstrapped and migrated with the real Supabase CLI, the edge
  * functions on real Deno behind a gateway that checks keys as Supabase does, and the
- * playground page (scripts/stack/playground-server.ts).
+ * playground page (playground/server/server.ts).
  *
  * `npm start` runs one on config.toml's ports; the tests run their own on free ports.
  */
 import { readProjectConfig } from './config.ts'
 import { type EmbeddedDb, startEmbeddedDb } from './embedded-db.ts'
 import { type FunctionsServer, startFunctionsServer } from './functions-server.ts'
-import { type PlaygroundServer, startPlaygroundServer } from './playground-server.ts'
+import { type PlaygroundServer, startPlaygroundServer } from '../playground/server/server.ts'
 import { resolveKeys } from './keys.ts'
 import { DEFAULT_DATA_DIR } from './paths.ts'
 import { isPortTaken } from './ports.ts'

@@ -9,23 +9,11 @@
  * on the table. Both are described by one function, so the page sees them alike.
  */
 import type postgres from 'postgres'
-import type {
-  CollectionInfo,
-  CollectionKind,
-  ExplainResponse,
-  Metric,
-  Row,
-} from '../../playground/types.ts'
-import { indexUse } from '../../playground/plan.ts'
-import { COLLECTION_MARKER } from '../../supabase/functions/_shared/collection-marker.ts'
-import {
-  METRICS,
-  metricOfOperatorClass,
-  VECTOR_TYPES,
-  type VectorType,
-} from '../../supabase/functions/_shared/vector-kinds.ts'
+import type { CollectionInfo, CollectionKind, ExplainResponse, Row } from '../web/types.ts'
+import { indexUse } from '../web/plan.ts'
+import { collectionNames, readVectorColumn } from '../../supabase/functions/vectors/shape.ts'
 import { fromVectorText } from '../../supabase/functions/_shared/vector-values.ts'
-import { explainFunctionQuery } from '../explain.ts'
+import { explainFunctionQuery } from '../../stack/explain.ts'
 
 export { indexUse }
 
@@ -48,13 +36,6 @@ export const ITEMS: CollectionSource = {
 /** `match_items`' signature, for EXPLAIN, as `regprocedure` reads it. */
 const ITEMS_SEARCH_FUNCTION = 'public.match_items(extensions.vector, int)'
 
-/**
- * The names a collection may have: those `collection:new` writes and the vectors function
- * serves (lowercase, so they never need quoting). A table with the marker but another name
- * would be listed here and refused there; it is left out.
- */
-const COLLECTION_NAME = /^[a-z][a-z0-9_]{0,47}$/
-
 /** Most rows one `GET /api/rows` answers: more would not help a scatter or a table. */
 export const MAX_ROWS = 1000
 
@@ -69,19 +50,7 @@ export const DEFAULT_ROWS = 500
  * await collectionSources(sql) // [ITEMS, { kind: 'collection', name: 'docs', table: 'public.docs', … }]
  */
 export async function collectionSources(sql: postgres.Sql): Promise<CollectionSource[]> {
-  const tables = await sql<{ name: string }[]>`
-    select c.relname as name
-    from pg_catalog.pg_class c
-    join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-    where n.nspname = 'public' and c.relkind = 'r'
-      and starts_with(coalesce(pg_catalog.obj_description(c.oid, 'pg_class'), ''), ${COLLECTION_MARKER})
-    order by c.relname`
-  return [
-    ITEMS,
-    ...tables.flatMap((table) =>
-      COLLECTION_NAME.test(table.name) ? [collectionSource(table.name)] : [],
-    ),
-  ]
+  return [ITEMS, ...(await collectionNames(sql)).map(collectionSource)]
 }
 
 /**
@@ -124,27 +93,8 @@ export async function describeCollection(
   sql: postgres.Sql,
   source: CollectionSource,
 ): Promise<CollectionInfo | undefined> {
-  const [column] = await sql<
-    { type: string; base: string; dimensions: number; comment: string | null }[]
-  >`
-    select pg_catalog.format_type(a.atttypid, a.atttypmod) as type, t.typname as base,
-      a.atttypmod as dimensions, pg_catalog.obj_description(a.attrelid, 'pg_class') as comment
-    from pg_catalog.pg_attribute a
-    join pg_catalog.pg_type t on t.oid = a.atttypid
-    where a.attrelid = to_regclass(${source.table}) and a.attname = ${source.column}
-      and not a.attisdropped`
-  if (!column || !(VECTOR_TYPES as readonly string[]).includes(column.base)) return undefined
-  const [index] = await sql<{ name: string; opclass: string }[]>`
-    select i.relname as name, opc.opcname as opclass
-    from pg_catalog.pg_index x
-    join pg_catalog.pg_class i on i.oid = x.indexrelid
-    join pg_catalog.pg_am am on am.oid = i.relam
-    join pg_catalog.pg_opclass opc on opc.oid = x.indclass[0]
-    join pg_catalog.pg_attribute a on a.attrelid = x.indrelid and a.attnum = x.indkey[0]
-    where x.indrelid = to_regclass(${source.table}) and a.attname = ${source.column}
-      and am.amname in ('hnsw', 'ivfflat') and x.indisvalid
-    order by i.relname
-    limit 1`
+  const column = await readVectorColumn(sql, source.table, source.column)
+  if (!column) return undefined
   const [count] = await sql<
     { rows: number }[]
   >`select count(*)::int as rows from ${sql(source.table)}`
@@ -153,35 +103,12 @@ export async function describeCollection(
     kind: source.kind,
     table: source.table,
     column: source.column,
-    type: column.type,
-    vectorType: column.base as VectorType,
+    type: column.columnType,
+    vectorType: column.type,
     dimensions: column.dimensions,
-    // As the vectors function decides it: the index's metric, else the declared one.
-    metric: (index ? metricOf(index.opclass) : null) ?? declaredMetric(column.comment),
-    index: index?.name ?? null,
+    metric: column.metric,
+    index: column.indexName,
     rows: count?.rows ?? 0,
-  }
-}
-
-/** The metric an operator class orders by, e.g. `cosine` for `vector_cosine_ops`. */
-export function metricOf(opclass: string): Metric | null {
-  return metricOfOperatorClass(opclass) ?? null
-}
-
-/**
- * The metric a collection's marker comment declares (`matchbox collection {"metric":"l2"}`),
- * or null for any other comment.
- *
- * @example
- * declaredMetric('matchbox collection {"metric":"l2"}') // 'l2'
- */
-export function declaredMetric(comment: string | null): Metric | null {
-  if (!comment?.startsWith(COLLECTION_MARKER)) return null
-  try {
-    const { metric } = JSON.parse(comment.slice(COLLECTION_MARKER.length)) as { metric?: unknown }
-    return METRICS.find((known) => known === metric) ?? null
-  } catch {
-    return null
   }
 }
 

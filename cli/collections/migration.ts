@@ -3,7 +3,7 @@
  * security, and an RPC match function, all derived from one CollectionSpec.
  */
 import { METRIC_OPERATORS, operatorClass } from '../../supabase/functions/_shared/vector-kinds.ts'
-import { COLLECTION_MARKER } from '../../supabase/functions/_shared/collection-marker.ts'
+import { COLLECTION_MARKER } from '../../supabase/functions/vectors/shape.ts'
 import type { CollectionSpec } from './spec.ts'
 
 export { COLLECTION_MARKER }

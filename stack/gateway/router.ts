@@ -7,13 +7,9 @@
  * tests can call it directly.
  */
 import { errors as joseErrors, jwtVerify } from 'jose'
-import { tokenFromRequest } from '../../../supabase/functions/_shared/auth.ts'
-import {
-  answerError,
-  errorResponse,
-  HttpError,
-  jsonResponse,
-} from '../../../supabase/functions/_shared/http.ts'
+import { tokenFromRequest } from '../../supabase/functions/_shared/auth.ts'
+import { HttpError } from '../../supabase/functions/_shared/errors.ts'
+import { answerError, errorResponse, jsonResponse } from '../../supabase/functions/_shared/http.ts'
 import { Admission, type AdmissionLimits } from './admission.ts'
 
 /** One function as the gateway sees it. */

@@ -13,6 +13,7 @@ import {
   VECTOR_TYPES,
   type VectorType,
 } from '../../supabase/functions/_shared/vector-kinds.ts'
+import { COLLECTION_NAME } from '../../supabase/functions/vectors/shape.ts'
 
 /** Everything a collection's migration needs. */
 export interface CollectionSpec {
@@ -37,9 +38,6 @@ export class CollectionSpecError extends Error {
 /** Names a collection may not take: the tutorial's table, and prefixes Postgres or Matchbox use. */
 const RESERVED = /^(items|matchbox.*|pg_.*)$/
 
-/** Lowercase, so it never needs quoting; short enough that `match_<name>` and index names fit. */
-const NAME = /^[a-z][a-z0-9_]{0,47}$/
-
 /** Raw input, as parsed from the command line. */
 export interface CollectionInput {
   name?: string
@@ -62,7 +60,7 @@ export interface CollectionInput {
  */
 export function parseCollectionSpec(input: CollectionInput): CollectionSpec {
   const name = input.name ?? ''
-  if (!NAME.test(name)) {
+  if (!COLLECTION_NAME.test(name)) {
     throw new CollectionSpecError(
       `collection name ${JSON.stringify(name)} is not a safe identifier: use 1-48 lowercase letters, digits and _, starting with a letter`,
     )

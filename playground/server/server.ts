@@ -21,9 +21,9 @@ import type {
   ExplainResponse,
   PlaygroundConfig,
   RowsResponse,
-} from '../../playground/types.ts'
-import { HttpError } from '../../supabase/functions/_shared/http.ts'
-import { type Asset, bundlePlayground, PLAYGROUND_DIR } from './playground-bundle.ts'
+} from '../web/types.ts'
+import { HttpError } from '../../supabase/functions/_shared/errors.ts'
+import { type Asset, bundlePlayground, PLAYGROUND_DIR } from './bundle.ts'
 import {
   DEFAULT_ROWS,
   describeCollection,
@@ -32,7 +32,7 @@ import {
   findCollection,
   MAX_ROWS,
   readRows,
-} from './playground-collections.ts'
+} from './collections.ts'
 
 /** What the playground server needs: its port, and the stack it shows. */
 export interface PlaygroundServerOptions {

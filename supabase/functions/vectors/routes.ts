@@ -1,48 +1,44 @@
 /**
- * The `vectors` function's router: `/vectors/<collection>/<route>` to the pipeline of that
- * route, each with its method, schema and work.
+ * The `vectors` function's routes: `/vectors/<collection>/<route>` to the pipeline of that
+ * route, each with its method, schema and work. The route table is the one list of routes.
  */
-import {
-  deleteRecords,
-  describeCollection,
-  fetchRecords,
-  queryCollection,
-  upsertRecords,
-  withCollection,
-} from './collections.ts'
-import { errorResponse, getEndpoint, postEndpoint } from './http.ts'
+import { errorResponse, getEndpoint, postEndpoint } from '../_shared/http.ts'
 import {
   DeleteRequest,
   FetchRequest,
   QueryRequest,
   UpsertRequest,
-  VECTORS_ROUTES,
-} from './vectors-contract.ts'
+} from '../_shared/vectors-contract.ts'
+import { withCollection } from './catalog.ts'
+import { queryCollection } from './query.ts'
+import { deleteRecords, describeCollection, fetchRecords, upsertRecords } from './records.ts'
 
-/** Each POST route: its body schema, success status and work, given the collection's name. */
-const POST_ROUTES = {
-  upsert: (name: string) =>
+type Handler = (request: Request) => Promise<Response>
+
+/** Each route: the `fetch` handler of its pipeline, given the collection's name. */
+const ROUTES: Readonly<Record<string, (name: string) => Handler>> = {
+  upsert: (name) =>
     postEndpoint({
       schema: UpsertRequest,
       status: 200,
       handle: (input, caller) =>
         withCollection(name, (collection) => upsertRecords(collection, input, caller)),
     }),
-  fetch: (name: string) =>
+  fetch: (name) =>
     postEndpoint({
       schema: FetchRequest,
       status: 200,
       handle: (input, caller) =>
         withCollection(name, (collection) => fetchRecords(collection, input, caller)),
     }),
-  delete: (name: string) =>
+  delete: (name) =>
     postEndpoint({
       schema: DeleteRequest,
       status: 200,
       handle: (input, caller) =>
         withCollection(name, (collection) => deleteRecords(collection, input, caller)),
     }),
-  query: (name: string) =>
+  query: (name) =>
     postEndpoint({
       schema: QueryRequest,
       status: 200,
@@ -53,7 +49,14 @@ const POST_ROUTES = {
         return input.explain ? { matches, scan, plan } : { matches }
       },
     }),
-} as const
+  describe: (name) =>
+    getEndpoint((caller) =>
+      withCollection(name, (collection) => describeCollection(collection, caller)),
+    ),
+}
+
+/** The routes' names, for messages and docs. */
+export const VECTORS_ROUTES: readonly string[] = Object.keys(ROUTES)
 
 /** Routes a request of the vectors function. */
 export async function routeVectorsRequest(request: Request): Promise<Response> {
@@ -64,21 +67,16 @@ export async function routeVectorsRequest(request: Request): Promise<Response> {
     return errorResponse(
       404,
       'not_found',
-      'expected /vectors/<collection>/<route>: upsert, fetch, delete, query or describe',
+      `expected /vectors/<collection>/<route>: ${VECTORS_ROUTES.join(', ')}`,
     )
   }
-  if (route === 'describe') return await describe(request, name)
-  if (route in POST_ROUTES)
-    return await POST_ROUTES[route as keyof typeof POST_ROUTES](name)(request)
-  return errorResponse(
-    404,
-    'not_found',
-    `unknown route ${JSON.stringify(route)}: use ${VECTORS_ROUTES.join(', ')}`,
-  )
-}
-
-function describe(request: Request, name: string): Promise<Response> {
-  return getEndpoint((caller) =>
-    withCollection(name, (collection) => describeCollection(collection, caller)),
-  )(request)
+  const handler = Object.hasOwn(ROUTES, route) ? ROUTES[route] : undefined
+  if (!handler) {
+    return errorResponse(
+      404,
+      'not_found',
+      `unknown route ${JSON.stringify(route.slice(0, 64))}: use ${VECTORS_ROUTES.join(', ')}`,
+    )
+  }
+  return await handler(name)(request)
 }

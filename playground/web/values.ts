@@ -10,8 +10,8 @@ import type {
   SparseValues,
   VectorValues,
   VectorValuesInput,
-} from '../supabase/functions/_shared/vectors-contract.ts'
-import type { VectorType } from '../supabase/functions/_shared/vector-kinds.ts'
+} from '../../supabase/functions/_shared/vectors-contract.ts'
+import type { VectorType } from '../../supabase/functions/_shared/vector-kinds.ts'
 import { formatVector } from './vectors.ts'
 
 /**

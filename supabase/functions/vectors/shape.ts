@@ -1,0 +1,159 @@
+/**
+ * What makes a table a collection, and the one reader of a vector column's shape from the
+ * catalog (type, dimensions, index and metric). The `vectors` function, the playground and
+ * the collection commands all go through it, so they cannot disagree about a collection.
+ */
+import type postgres from 'postgres'
+import {
+  type IndexMethod,
+  type Metric,
+  METRIC_OPERATORS,
+  METRICS,
+  metricOfOperatorClass,
+  VECTOR_TYPES,
+  type VectorType,
+} from '../_shared/vector-kinds.ts'
+import type { VectorShape } from '../_shared/vector-values.ts'
+
+/**
+ * The comment that marks a table as a Matchbox collection. `collection:new` writes it with
+ * the declared metric as JSON after it (`matchbox collection {"metric":"l2"}`).
+ */
+export const COLLECTION_MARKER = 'matchbox collection'
+
+/** A collection's name: lowercase, so it never needs quoting in SQL. */
+export const COLLECTION_NAME = /^[a-z][a-z0-9_]{0,47}$/
+
+/** A vector column as the catalog describes it. */
+export interface VectorColumn extends VectorShape {
+  /** The column's type as Postgres prints it, e.g. `extensions.vector(384)`, for casts. */
+  columnType: string
+  /** The table's comment: the collection marker, for a collection. */
+  comment: string | null
+  /** The vector index's name, its method and the IVFFlat list count, if the column has one. */
+  indexName: string | null
+  index: IndexMethod | null
+  lists: number | null
+  /** The index's metric, else the one the marker declares; null when neither says. */
+  metric: Metric | null
+}
+
+/** A collection: a marked table whose `embedding` column is a pgvector type with a metric. */
+export interface Collection extends VectorColumn {
+  name: string
+  /** `public.<name>`: the name is checked, so it is safe in SQL text. */
+  table: string
+  metric: Metric
+  /** `operator(extensions.<=>)`: the metric's distance operator. */
+  operator: string
+}
+
+/**
+ * The vector column `column` of `table` (e.g. `public.items`), or undefined when the table or
+ * column is missing or not one of pgvector's types.
+ *
+ * @example
+ * await readVectorColumn(sql, 'public.items', 'embedding') // { type: 'vector', dimensions: 3, metric: 'cosine', … }
+ */
+export async function readVectorColumn(
+  sql: postgres.Sql,
+  table: string,
+  column: string,
+): Promise<VectorColumn | undefined> {
+  const [row] = await sql`
+    select
+      pg_catalog.format_type(a.atttypid, a.atttypmod) as column_type,
+      t.typname as type,
+      a.atttypmod as dimensions,
+      pg_catalog.obj_description(a.attrelid, 'pg_class') as comment,
+      idx.name as index_name,
+      idx.method,
+      idx.opclass,
+      idx.lists
+    from pg_catalog.pg_attribute a
+    join pg_catalog.pg_type t on t.oid = a.atttypid
+    left join lateral (
+      select ic.relname as name, m.amname as method, o.opcname as opclass,
+        (select pg_catalog.split_part(option, '=', 2)::int
+         from pg_catalog.unnest(ic.reloptions) as option where option like 'lists=%') as lists
+      from pg_catalog.pg_index i
+      join pg_catalog.pg_class ic on ic.oid = i.indexrelid
+      join pg_catalog.pg_am m on m.oid = ic.relam
+      join pg_catalog.pg_opclass o on o.oid = i.indclass[0]
+      where i.indrelid = a.attrelid and i.indkey[0] = a.attnum and i.indisvalid
+        and m.amname in ('hnsw', 'ivfflat')
+      order by ic.relname
+      limit 1
+    ) idx on true
+    where a.attrelid = pg_catalog.to_regclass(${table}) and a.attname = ${column}
+      and not a.attisdropped`
+  if (!row || !(VECTOR_TYPES as readonly string[]).includes(row.type)) return undefined
+  return {
+    columnType: row.column_type,
+    type: row.type as VectorType,
+    dimensions: row.dimensions,
+    comment: row.comment,
+    indexName: row.index_name ?? null,
+    index: (row.method as IndexMethod | null) ?? null,
+    indexed: Boolean(row.method),
+    lists: row.lists ?? null,
+    // The index's operator class decides; a collection whose index was dropped keeps the
+    // metric its marker declares.
+    metric:
+      (row.opclass ? metricOfOperatorClass(row.opclass) : undefined) ?? declaredMetric(row.comment),
+  }
+}
+
+/**
+ * The collection called `name`, or undefined when there is no such marked table with a
+ * vector column and a metric.
+ */
+export async function readCollection(
+  sql: postgres.Sql,
+  name: string,
+): Promise<Collection | undefined> {
+  if (!COLLECTION_NAME.test(name)) return undefined
+  const table = `public.${name}`
+  const column = await readVectorColumn(sql, table, 'embedding')
+  if (!column?.comment?.startsWith(COLLECTION_MARKER) || !column.metric) return undefined
+  return {
+    ...column,
+    name,
+    table,
+    metric: column.metric,
+    operator: `operator(extensions.${METRIC_OPERATORS[column.metric]})`,
+  }
+}
+
+/**
+ * The names of the marked tables that are collections by name, in order.
+ *
+ * @example
+ * await collectionNames(sql) // ['docs', 'photos']
+ */
+export async function collectionNames(sql: postgres.Sql): Promise<string[]> {
+  const rows = await sql<{ name: string }[]>`
+    select c.relname as name
+    from pg_catalog.pg_class c
+    join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+    where n.nspname = 'public' and c.relkind = 'r'
+      and starts_with(coalesce(pg_catalog.obj_description(c.oid, 'pg_class'), ''), ${COLLECTION_MARKER})
+    order by c.relname`
+  return rows.map((row) => row.name).filter((name) => COLLECTION_NAME.test(name))
+}
+
+/**
+ * The metric a collection's marker comment declares, or null for any other comment.
+ *
+ * @example
+ * declaredMetric('matchbox collection {"metric":"l2"}') // 'l2'
+ */
+export function declaredMetric(comment: string | null): Metric | null {
+  if (!comment?.startsWith(COLLECTION_MARKER)) return null
+  try {
+    const { metric } = JSON.parse(comment.slice(COLLECTION_MARKER.length)) as { metric?: unknown }
+    return METRICS.find((known) => known === metric) ?? null
+  } catch {
+    return null
+  }
+}
