@@ -104,11 +104,49 @@ function metadataProblem(
   return undefined
 }
 
-/** One record to store. */
+/**
+ * Who may read and write a collection's records, chosen at `collection:new`:
+ * - `public`: anyone with an API key reads, only `service_role` writes;
+ * - `owner`: each user reads and writes their own records (`owner_id = auth.uid()`), anon
+ *   nothing;
+ * - `tenant`: each user reads and writes their tenant's records (the JWT's
+ *   `app_metadata.tenant_id`), anon and users without the claim nothing.
+ *
+ * `service_role` reads and writes every record in every mode.
+ */
+export const AccessMode = z.enum(['public', 'owner', 'tenant'], {
+  error: 'expected "public", "owner" or "tenant"',
+})
+
+/** Every access mode, for messages and docs. */
+export const ACCESS_MODES = AccessMode.options
+
+/** A record's owner in an `owner` collection: a user's id, as `auth.uid()` gives it. */
+export const OwnerId = z.uuid({ error: 'expected a user id (a uuid)' })
+
+/** Longest tenant id, in characters. */
+export const MAX_TENANT_ID_LENGTH = 256
+
+/** A record's tenant in a `tenant` collection, as the JWT's `app_metadata.tenant_id` holds it. */
+export const TenantId = z
+  .string({ error: 'expected a string tenant id' })
+  .min(1, { error: 'expected a non-empty tenant id' })
+  .max(MAX_TENANT_ID_LENGTH, {
+    error: `expected a tenant id of at most ${MAX_TENANT_ID_LENGTH} characters`,
+  })
+  .refine((id) => !id.includes(NUL), { error: 'tenant ids cannot contain NUL characters' })
+
+/**
+ * One record to store. `owner_id` (owner collections) and `tenant_id` (tenant collections)
+ * are sent by `service_role` only, whose key acts for no user; a user's records get theirs
+ * from the user's token.
+ */
 export const UpsertRecord = z.strictObject({
   id: RecordId,
   values: Values,
   metadata: Metadata.optional(),
+  owner_id: OwnerId.optional(),
+  tenant_id: TenantId.optional(),
 })
 
 const Ids = z
@@ -151,6 +189,90 @@ export const DeleteRequest = z.union(
   },
 )
 
+/** Largest page a list may ask for. */
+export const MAX_LIST_LIMIT = 1000
+
+/** Page size of a list that names none. */
+export const DEFAULT_LIST_LIMIT = 100
+
+/** Longest cursor a list accepts, in characters (a cursor is opaque; the function makes it). */
+export const MAX_CURSOR_LENGTH = 2048
+
+/**
+ * Body of `POST /vectors/<collection>/list`: ids in order, a page at a time. `cursor` is the
+ * `nextCursor` of the page before (null or absent for the first page); it belongs to one
+ * listing (collection, caller, filter and prefix) and is refused (400) anywhere else.
+ */
+export const ListRequest = z.strictObject({
+  limit: integerIn(1, MAX_LIST_LIMIT).default(DEFAULT_LIST_LIMIT),
+  cursor: z
+    .string({ error: 'expected the nextCursor of the page before' })
+    .min(1, { error: 'expected a non-empty cursor' })
+    .max(MAX_CURSOR_LENGTH, { error: 'not a cursor this function made' })
+    .nullable()
+    .optional(),
+  filter: FilterSchema.optional(),
+  prefix: z
+    .string({ error: 'expected a string prefix' })
+    .min(1, { error: 'expected a non-empty prefix' })
+    .max(MAX_ID_LENGTH, { error: `expected a prefix of at most ${MAX_ID_LENGTH} characters` })
+    .refine((prefix) => !prefix.includes(NUL), { error: 'prefixes cannot contain NUL characters' })
+    .optional(),
+})
+
+/** Answer of list: a page of ids in order, and the cursor of the next page (null at the end). */
+export interface ListResponse {
+  ids: string[]
+  nextCursor: string | null
+}
+
+/** How update changes metadata: `merge` (jsonb `||`, top-level keys) or `replace` it whole. */
+export const UpdateMode = z.enum(['merge', 'replace'], { error: 'expected "merge" or "replace"' })
+
+/**
+ * Body of `POST /vectors/<collection>/update`: the record `id` (its metadata, its values or
+ * both), or every record a non-empty `filter` matches (metadata only).
+ */
+export const UpdateRequest = z
+  .strictObject({
+    id: RecordId.optional(),
+    filter: FilterSchema.optional(),
+    metadata: Metadata.optional(),
+    values: Values.optional(),
+    mode: UpdateMode.default('merge'),
+  })
+  .superRefine((update, context) => {
+    if ((update.id === undefined) === (update.filter === undefined)) {
+      context.addIssue({ code: 'custom', message: 'expected either "id" or "filter"', path: [] })
+    } else if (update.filter !== undefined && update.values !== undefined) {
+      context.addIssue({
+        code: 'custom',
+        message: 'values are updated by id only: a filter updates metadata',
+        path: ['values'],
+      })
+    } else if (update.metadata === undefined && update.values === undefined) {
+      context.addIssue({
+        code: 'custom',
+        message:
+          update.id === undefined ? 'expected "metadata"' : 'expected "metadata" or "values"',
+        path: [],
+      })
+    }
+  })
+
+/** Answer of update: how many records changed. */
+export interface UpdateResponse {
+  updated: number
+}
+
+/** Body of `POST /vectors/<collection>/count`: all records the caller sees, or a filter's. */
+export const CountRequest = z.strictObject({ filter: FilterSchema.optional() })
+
+/** Answer of count: exact, as the caller sees the collection. */
+export interface CountResponse {
+  count: number
+}
+
 /** An integer from `min` to `max`, with messages that say which bound was crossed. */
 export function integerIn(min: number, max: number) {
   return z
@@ -182,8 +304,17 @@ export const QueryRequest = z
     error: 'expected either "vector" or "id"',
   })
 
+/**
+ * Who a record belongs to, in owner and tenant collections: returned to `service_role` only
+ * (a user sees only their own records anyway).
+ */
+export interface RecordOwnership {
+  owner_id?: string
+  tenant_id?: string
+}
+
 /** A stored record as fetch and query return it. */
-export interface VectorRecord<M = Record<string, unknown>> {
+export interface VectorRecord<M = Record<string, unknown>> extends RecordOwnership {
   id: string
   values: VectorValues
   metadata: M
@@ -193,7 +324,7 @@ export interface VectorRecord<M = Record<string, unknown>> {
 export type VectorValues = number[] | string | z.output<typeof SparseValues>
 
 /** One query result. */
-export interface QueryMatch<M = Record<string, unknown>> {
+export interface QueryMatch<M = Record<string, unknown>> extends RecordOwnership {
   id: string
   distance: number
   values?: VectorValues
@@ -216,11 +347,21 @@ export interface CollectionDescription {
   type: 'vector' | 'halfvec' | 'bit' | 'sparsevec'
   metric: 'cosine' | 'l2' | 'inner_product' | 'l1' | 'hamming' | 'jaccard'
   index: 'hnsw' | 'ivfflat' | null
-  count: number
+  access: AccessMode
+  /**
+   * The table's row count as the database's statistics estimate it, cheap at any size; `count`
+   * gives the exact number a caller sees. Null for a user of an owner or tenant collection
+   * (the whole table's size is not theirs to know) and when no estimate exists yet.
+   */
+  estimatedCount: number | null
 }
 
 export type UpsertRequest = z.input<typeof UpsertRequest>
 export type FetchRequest = z.input<typeof FetchRequest>
 export type DeleteRequest = z.input<typeof DeleteRequest>
 export type QueryRequest = z.input<typeof QueryRequest>
+export type ListRequest = z.input<typeof ListRequest>
+export type UpdateRequest = z.input<typeof UpdateRequest>
+export type CountRequest = z.input<typeof CountRequest>
+export type AccessMode = z.output<typeof AccessMode>
 export type SparseValues = z.output<typeof SparseValues>
