@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { ZodError } from 'zod'
+import { z, type ZodError } from 'zod'
 import {
   describeIssue,
   FLOAT4_MAX,
@@ -97,7 +97,55 @@ describe('InsertItemsRequest', () => {
         items: [{ embedding: [1, 2, 3] }, { embedding: [1, null, 3] }],
       }),
     ).toBe('items.1.embedding.1: expected a finite number')
-    expect(issueOf(InsertItemsRequest, { items: [{ vector: [1, 2, 3] }] })).toMatch(/^items\.0/)
-    expect(issueOf(InsertItemsRequest, [])).toMatch(/expected object/)
+    expect(issueOf(InsertItemsRequest, { items: [{ vector: [1, 2, 3] }] })).toBe(
+      'items.0: unknown key "vector"',
+    )
+  })
+})
+
+describe('describeIssue', () => {
+  it('names an unknown key as unknown, not the key it stands for as missing', () => {
+    expect(issueOf(InsertItemsRequest, { items: [{ embeddings: [1, 2, 3] }] })).toBe(
+      'items.0: unknown key "embeddings"',
+    )
+    expect(issueOf(MatchItemsRequest, { embedding: [1, 2, 3], k: 4, n: 1 })).toBe(
+      'body: unknown keys "k", "n"',
+    )
+  })
+
+  it("says where and what in Matchbox's words, never zod's default message", () => {
+    expect(issueOf(InsertItemsRequest, [[1, 2, 3]])).toBe(
+      'body: expected a JSON object, not an array',
+    )
+    expect(issueOf(MatchItemsRequest, null)).toBe('body: expected a JSON object, not null')
+    expect(issueOf(MatchItemsRequest, 'x')).toBe('body: expected a JSON object, not a string')
+    expect(issueOf(InsertItemsRequest, {})).toBe('items: missing: expected an array')
+    expect(issueOf(InsertItemsRequest, { items: {} })).toBe(
+      'items: expected an array, not a JSON object',
+    )
+    expect(issueOf(MatchItemsRequest, {})).toBe('embedding: expected an array of numbers')
+  })
+
+  it('rewords every kind of zod default, with its bound or its options', () => {
+    const schema = z.strictObject({
+      scan: z.enum(['auto', 'index', 'exact']).optional(),
+      name: z.string().max(2).optional(),
+      tags: z.array(z.string()).min(1).optional(),
+      either: z.union([z.string(), z.number()]).optional(),
+      flag: z.boolean().optional(),
+    })
+    const cases: [unknown, string][] = [
+      [{ scan: 'fast' }, 'scan: expected "auto", "index" or "exact"'],
+      [{ name: 'abc' }, 'name: expected at most 2 characters'],
+      [{ tags: [] }, 'tags: expected at least 1 element'],
+      [{ either: true }, 'either: matches none of the accepted forms'],
+      [{ flag: 'yes' }, 'flag: expected true or false, not a string'],
+      [{ tags: [1] }, 'tags.0: expected a string, not a number'],
+    ]
+    for (const [value, message] of cases) {
+      const text = issueOf(schema, value)
+      expect(text).toBe(message)
+      expect(text).not.toMatch(/Invalid|Too (big|small)|Unrecognized/)
+    }
   })
 })

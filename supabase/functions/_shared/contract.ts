@@ -102,20 +102,88 @@ export type Match = z.output<typeof Match>
 export type ErrorBody = z.output<typeof ErrorBody>
 
 /**
- * Says where and what the first problem of a failed parse is, as `path: message`, so that a
- * caller can find the offending value in a large body.
+ * Says where and what the problem of a failed parse is, as `path: message`, in Matchbox's words,
+ * so that a caller can find the offending value in a large body. An unknown key is named first:
+ * it usually explains a "missing" one (`embeddings` sent for `embedding`).
  *
  * @example
  * describeIssue(InsertItemsRequest.safeParse({ items: [{ embedding: ['x'] }] }).error!)
  * // 'items.0.embedding.0: expected a finite number'
+ * describeIssue(InsertItemsRequest.safeParse({ items: [{ embeddings: [1, 2, 3] }] }).error!)
+ * // 'items.0: unknown key "embeddings"'
+ * describeIssue(InsertItemsRequest.safeParse([[1, 2, 3]]).error!)
+ * // 'body: expected a JSON object, not an array'
  */
 export function describeIssue(error: z.ZodError): string {
-  const issue = error.issues[0]
+  const issue = error.issues.find((i) => i.code === 'unrecognized_keys') ?? error.issues[0]
   if (!issue) return 'invalid request'
   const path = issue.path.map(String).join('.')
   if (issue.code === 'unrecognized_keys') {
     const keys = issue.keys.map((key) => JSON.stringify(key)).join(', ')
-    return `${path || 'body'}: unknown key ${keys}`
+    return `${path || 'body'}: unknown key${issue.keys.length > 1 ? 's' : ''} ${keys}`
   }
-  return path ? `${path}: ${issue.message}` : issue.message
+  // Our schemas word their own messages; zod's defaults ("Invalid input: …") are reworded.
+  if (!ZOD_DEFAULT_MESSAGE.test(issue.message)) {
+    return path ? `${path}: ${issue.message}` : issue.message
+  }
+  return `${path || 'body'}: ${rewordIssue(issue)}`
+}
+
+/** How zod's English messages begin; ours are lowercase. */
+const ZOD_DEFAULT_MESSAGE = /^(Invalid|Too (big|small)|Unrecognized)\b/
+
+const NOUNS: Readonly<Record<string, string>> = {
+  object: 'a JSON object',
+  array: 'an array',
+  string: 'a string',
+  number: 'a number',
+  int: 'an integer',
+  boolean: 'true or false',
+  null: 'null',
+  undefined: 'nothing',
+  bigint: 'an integer',
+  nan: 'a number',
+}
+
+function noun(type: string): string {
+  return NOUNS[type.toLowerCase()] ?? type
+}
+
+function rewordIssue(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_type': {
+      const received = /received (\w+)/.exec(issue.message)?.[1]
+      const expected = noun(issue.expected)
+      if (received === 'undefined') return `missing: expected ${expected}`
+      return received ? `expected ${expected}, not ${noun(received)}` : `expected ${expected}`
+    }
+    case 'too_small':
+    case 'too_big': {
+      const bound = issue.code === 'too_small' ? issue.minimum : issue.maximum
+      const word = issue.code === 'too_small' ? 'at least' : 'at most'
+      const unit =
+        issue.origin === 'array' || issue.origin === 'set'
+          ? ' element'
+          : issue.origin === 'string'
+            ? ' character'
+            : ''
+      const plural = unit && Number(bound) !== 1 ? 's' : ''
+      return `expected ${word} ${bound}${unit}${plural}`
+    }
+    case 'invalid_value':
+      return `expected ${issue.values.map((value) => JSON.stringify(value)).join(', ')}`.replace(
+        /, ([^,]*)$/,
+        ' or $1',
+      )
+    case 'invalid_format':
+      return `expected ${issue.format === 'regex' ? 'a string of the right form' : `a valid ${issue.format}`}`
+    case 'not_multiple_of':
+      return `expected a multiple of ${issue.divisor}`
+    case 'invalid_union':
+      return 'matches none of the accepted forms'
+    case 'invalid_key':
+      return 'invalid key'
+    default:
+      return 'invalid value'
+  }
 }
