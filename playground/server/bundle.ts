@@ -13,7 +13,7 @@ export const PLAYGROUND_DIR = path.join(ROOT, 'playground', 'web')
 /** One bundled file, served under `/assets/<name>`. */
 export interface Asset {
   contentType: string
-  body: Uint8Array
+  body: Uint8Array<ArrayBuffer>
 }
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
@@ -48,7 +48,8 @@ export async function bundlePlayground(): Promise<Map<string, Asset>> {
     const name = path.relative(outdir, file.path)
     assets.set(name, {
       contentType: CONTENT_TYPES[path.extname(name)] ?? 'application/octet-stream',
-      body: file.contents,
+      // Copied into a plain ArrayBuffer, which a Response's body must be.
+      body: new Uint8Array(file.contents),
     })
   }
   return assets

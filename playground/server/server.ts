@@ -1,8 +1,8 @@
 /**
- * The playground's server: the page (bundled from playground/ on first request), the keys
- * it calls the functions with, and the reads the SDK has no call for (collections, rows,
- * the EXPLAIN of an `items` search). Inserts and searches do not come here: the page sends
- * them through the SDK to the functions, as an app would.
+ * The playground's server: the page (bundled from playground/web/ on first request), the keys
+ * it calls the functions with, and the reads the SDK has no call for (collections, rows, the
+ * EXPLAIN of an `items` search). Inserts and searches do not come here: the page sends them
+ * through the SDK to the functions, as an app would.
  *
  * A local development tool like Supabase Studio, never deployed: it listens on 127.0.0.1
  * only, answers only requests addressed to that host, and hands the service_role key to the
@@ -15,6 +15,13 @@ import path from 'node:path'
 import postgres from 'postgres'
 import { z } from 'zod'
 import { describeIssue, MatchItemsRequest } from '../../supabase/functions/_shared/contract.ts'
+import { HttpError } from '../../supabase/functions/_shared/errors.ts'
+import {
+  answerError,
+  errorResponse,
+  jsonResponse,
+  readJson,
+} from '../../supabase/functions/_shared/http.ts'
 import type {
   CollectionInfo,
   CollectionsResponse,
@@ -22,7 +29,6 @@ import type {
   PlaygroundConfig,
   RowsResponse,
 } from '../web/types.ts'
-import { HttpError } from '../../supabase/functions/_shared/errors.ts'
 import { type Asset, bundlePlayground, PLAYGROUND_DIR } from './bundle.ts'
 import {
   DEFAULT_ROWS,
@@ -33,6 +39,7 @@ import {
   MAX_ROWS,
   readRows,
 } from './collections.ts'
+import { type FetchHandler, serveWithNode } from './node-http.ts'
 
 /** What the playground server needs: its port, and the stack it shows. */
 export interface PlaygroundServerOptions {
@@ -93,35 +100,25 @@ export async function startPlaygroundServer(
     connection: { application_name: 'matchbox-playground' },
   })
   let port = options.port
-  const config: PlaygroundConfig = {
-    apiUrl: options.apiUrl,
-    anonKey: options.anonKey,
-    serviceRoleKey: options.serviceRoleKey,
-  }
-  const routes = createRoutes({ sql, config, log })
-
-  const server = http.createServer((request, response) => {
-    void handle(request, response).catch((error: unknown) => {
-      log(`playground: ${request.method} ${request.url} failed: ${String(error)}`)
-      response.destroy()
-    })
+  const handle = createHandler({
+    sql,
+    config: {
+      apiUrl: options.apiUrl,
+      anonKey: options.anonKey,
+      serviceRoleKey: options.serviceRoleKey,
+    },
+    log,
+    port: () => port,
   })
-  async function handle(request: http.IncomingMessage, response: http.ServerResponse) {
-    let answer: Answer
-    try {
-      checkHost(request.headers.host, port)
-      answer = await routes(request)
-    } catch (error) {
-      answer = answerError(error, log)
-    }
-    response.writeHead(answer.status, {
-      'cache-control': 'no-store',
-      'x-content-type-options': 'nosniff',
-      ...answer.headers,
-    })
-    response.end(answer.body)
-  }
 
+  const server = http.createServer((incoming, outgoing) => {
+    void serveWithNode(handle, `http://127.0.0.1:${port}`, incoming, outgoing).catch(
+      (error: unknown) => {
+        log(`playground: ${incoming.method} ${incoming.url} failed: ${String(error)}`)
+        outgoing.destroy()
+      },
+    )
+  })
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
@@ -153,22 +150,24 @@ export async function startPlaygroundServer(
   }
 }
 
-/** One answer, before it is written. */
-interface Answer {
-  status: number
-  headers: Record<string, string>
-  body: string | Uint8Array
-}
-
-interface RouteContext {
+interface HandlerContext {
   sql: postgres.Sql
   config: PlaygroundConfig
   log: (line: string) => void
+  /** The port listened on (known once listening, when 0 was asked for). */
+  port: () => number
 }
 
-function createRoutes({ sql, config, log }: RouteContext) {
+/** One route: the method it takes (GET also answers HEAD) and its work. */
+interface Route {
+  method: 'GET' | 'POST'
+  handle(request: Request, url: URL): Promise<Response>
+}
+
+/** The playground's routes as a `fetch` handler, the host checked first and one catch last. */
+function createHandler({ sql, config, log, port }: HandlerContext): FetchHandler {
   let assets: Promise<Map<string, Asset>> | undefined
-  let page: Promise<Buffer> | undefined
+  let page: Promise<string> | undefined
   // Built on the first request rather than at start: a stack that nobody opens the page of
   // (the tests' stacks, a CI run) spends nothing on it.
   const bundle = () => {
@@ -181,21 +180,17 @@ function createRoutes({ sql, config, log }: RouteContext) {
   }
   // Read once, like the bundle it loads: the two are of the same moment.
   const html = () => {
-    page ??= readFile(path.join(PLAYGROUND_DIR, 'index.html')).catch((error: unknown) => {
+    page ??= readFile(path.join(PLAYGROUND_DIR, 'index.html'), 'utf8').catch((error: unknown) => {
       page = undefined
       throw error
     })
     return page
   }
 
-  return async (request: http.IncomingMessage): Promise<Answer> => {
-    const url = new URL(request.url ?? '/', 'http://127.0.0.1')
-    const route = url.pathname
-
-    if (route === '/' || route === '/index.html') {
-      allow(request, 'GET')
-      return {
-        status: 200,
+  const pageRoute: Route = {
+    method: 'GET',
+    handle: async () =>
+      new Response(await html(), {
         headers: {
           'content-type': 'text/html; charset=utf-8',
           // The page talks to this server and to the functions, and to nothing else.
@@ -208,70 +203,105 @@ function createRoutes({ sql, config, log }: RouteContext) {
             "frame-ancestors 'none'",
           ].join('; '),
         },
-        body: await html(),
-      }
-    }
-    if (route.startsWith('/assets/')) {
-      allow(request, 'GET')
-      const asset = (await bundle()).get(route.slice('/assets/'.length))
-      if (!asset) throw notFound(`the asset ${route}`)
-      return { status: 200, headers: { 'content-type': asset.contentType }, body: asset.body }
-    }
-    if (route === '/config.json') {
-      allow(request, 'GET')
-      return json(200, config)
-    }
-    if (route === '/api/collections') {
-      allow(request, 'GET')
-      const body: CollectionsResponse = { collections: await describeCollections(sql) }
-      return json(200, body)
-    }
-    if (route === '/api/rows') {
-      allow(request, 'GET')
-      const query = parse(RowsQuery, Object.fromEntries(url.searchParams))
-      const info = await describeNamed(sql, query.collection)
-      const { rows, total } = await readRows(sql, info, query.limit)
-      const body: RowsResponse = { collection: info.name, rows, total, limit: query.limit }
-      return json(200, body)
-    }
-    if (route === '/api/explain') {
-      allow(request, 'POST')
-      const input = parse(ExplainBody, await readJson(request))
-      const info = await describeNamed(sql, input.collection)
-      if (info.kind !== 'items') {
-        // Planning it here would plan another statement than the one that answered.
+      }),
+  }
+  const assetRoute: Route = {
+    method: 'GET',
+    async handle(_request, url) {
+      const asset = (await bundle()).get(url.pathname.slice('/assets/'.length))
+      if (!asset) throw notFound(`the asset ${url.pathname}`)
+      return new Response(asset.body, { headers: { 'content-type': asset.contentType } })
+    },
+  }
+  const routes = new Map<string, Route>([
+    ['/', pageRoute],
+    ['/index.html', pageRoute],
+    ['/config.json', { method: 'GET', handle: async () => jsonResponse(200, config) }],
+    [
+      '/api/collections',
+      {
+        method: 'GET',
+        async handle() {
+          const body: CollectionsResponse = { collections: await describeCollections(sql) }
+          return jsonResponse(200, body)
+        },
+      },
+    ],
+    [
+      '/api/rows',
+      {
+        method: 'GET',
+        async handle(_request, url) {
+          const query = parse(RowsQuery, Object.fromEntries(url.searchParams))
+          const info = await describeNamed(sql, query.collection)
+          const { rows, total } = await readRows(sql, info, query.limit)
+          const body: RowsResponse = { collection: info.name, rows, total, limit: query.limit }
+          return jsonResponse(200, body)
+        },
+      },
+    ],
+    [
+      '/api/explain',
+      {
+        method: 'POST',
+        async handle(request) {
+          const input = parse(ExplainBody, await readJson(request, MAX_BODY_BYTES))
+          const body: ExplainResponse = await explainItems(sql, input)
+          return jsonResponse(200, body)
+        },
+      },
+    ],
+  ])
+
+  return async (request) => {
+    let response: Response
+    try {
+      checkHost(request.headers.get('host'), port())
+      const url = new URL(request.url)
+      const route = url.pathname.startsWith('/assets/') ? assetRoute : routes.get(url.pathname)
+      if (!route) {
         throw new HttpError(
-          400,
-          'invalid_request',
-          `collection: "${info.name}" is a collection: its query answers its own plan with "explain": true`,
+          404,
+          'not_found',
+          `no route for ${url.pathname}: the page is at /, its data under /api/`,
         )
       }
-      if (input.embedding.length !== info.dimensions) {
-        throw new HttpError(
-          400,
-          'dimension_mismatch',
-          `expected ${info.dimensions} dimensions, not ${input.embedding.length}`,
-        )
-      }
-      const body: ExplainResponse = await explainSearch(
-        sql,
-        info.index,
-        input.embedding,
-        input.count,
-      )
-      return json(200, body)
+      allow(request, route.method)
+      response = await route.handle(request, url)
+    } catch (error) {
+      response = answer(error, log)
     }
+    return forThePageOnly(response)
+  }
+}
+
+/** The plan of an `items` search, for the dimensions its table has. */
+async function explainItems(
+  sql: postgres.Sql,
+  input: z.output<typeof ExplainBody>,
+): Promise<ExplainResponse> {
+  const info = await describeNamed(sql, input.collection)
+  if (info.kind !== 'items') {
+    // Planning it here would plan another statement than the one that answered.
     throw new HttpError(
-      404,
-      'not_found',
-      `no route for ${route}: the page is at /, its data under /api/`,
+      400,
+      'invalid_request',
+      `collection: "${info.name}" is a collection: its query answers its own plan with "explain": true`,
     )
   }
+  if (input.embedding.length !== info.dimensions) {
+    throw new HttpError(
+      400,
+      'dimension_mismatch',
+      `expected ${info.dimensions} dimensions, not ${input.embedding.length}`,
+    )
+  }
+  return await explainSearch(sql, info.index, input.embedding, input.count)
 }
 
 // Against DNS rebinding: a page on another site whose name resolves to 127.0.0.1 would
 // otherwise be same-origin with this server, and could read the keys.
-function checkHost(host: string | undefined, port: number): void {
+function checkHost(host: string | null, port: number): void {
   const allowed = [`127.0.0.1:${port}`, `localhost:${port}`]
   if (!host || !allowed.includes(host.toLowerCase())) {
     throw new HttpError(
@@ -282,16 +312,29 @@ function checkHost(host: string | undefined, port: number): void {
   }
 }
 
-function allow(request: http.IncomingMessage, method: 'GET' | 'POST'): void {
-  // HEAD is a GET without the body, which Node leaves out by itself.
+function allow(request: Request, method: Route['method']): void {
   const allowed = method === 'GET' ? ['GET', 'HEAD'] : [method]
-  if (allowed.includes(request.method ?? '')) return
+  if (allowed.includes(request.method)) return
   throw new HttpError(
     405,
     'method_not_allowed',
     `method ${request.method} is not allowed: use ${method}`,
     { allow: allowed.join(', ') },
   )
+}
+
+/**
+ * The answer as this server sends it: never cached, never sniffed, and without the CORS
+ * headers `jsonResponse` adds for the functions, so that no other site can read the keys.
+ */
+function forThePageOnly(response: Response): Response {
+  const headers = new Headers(response.headers)
+  for (const name of [...headers.keys()]) {
+    if (name.startsWith('access-control-')) headers.delete(name)
+  }
+  headers.set('cache-control', 'no-store')
+  headers.set('x-content-type-options', 'nosniff')
+  return new Response(response.body, { status: response.status, headers })
 }
 
 /** The collection called `name` as the catalog describes it; 404 if there is none. */
@@ -319,71 +362,20 @@ function notFound(what: string): HttpError {
   return new HttpError(404, 'not_found', `${what} not found`)
 }
 
-async function readJson(request: http.IncomingMessage): Promise<unknown> {
-  const type = request.headers['content-type'] ?? ''
-  if (!/^application\/json\s*(;|$)/i.test(type)) {
-    throw new HttpError(
-      415,
-      'unsupported_media_type',
-      `content-type must be application/json${type ? `, not ${type}` : ''}`,
-    )
-  }
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    size += chunk.byteLength
-    if (size > MAX_BODY_BYTES) {
-      throw new HttpError(
-        413,
-        'payload_too_large',
-        `request body is larger than ${MAX_BODY_BYTES} bytes`,
-      )
-    }
-    chunks.push(chunk)
-  }
-  const text = Buffer.concat(chunks).toString('utf8')
-  if (text.trim() === '') {
-    throw new HttpError(400, 'invalid_json', 'request body is empty: send a JSON object')
-  }
-  try {
-    return JSON.parse(text)
-  } catch (error) {
-    throw new HttpError(
-      400,
-      'invalid_json',
-      `request body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
-    )
-  }
-}
-
-function json(status: number, body: unknown, headers: Record<string, string> = {}): Answer {
-  return {
-    status,
-    headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
-    body: JSON.stringify(body),
-  }
-}
-
 const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'CONNECT_TIMEOUT', '57P01'])
 
-function answerError(error: unknown, log: (line: string) => void): Answer {
-  if (error instanceof HttpError) {
-    return json(
-      error.status,
-      { error: { code: error.code, message: error.message } },
-      error.headers,
-    )
-  }
+/** An `HttpError`'s own answer; 503 for a database out of reach; otherwise a logged 500. */
+function answer(error: unknown, log: (line: string) => void): Response {
+  if (error instanceof HttpError) return answerError(error)
   const code = (error as { code?: unknown } | null)?.code
   if (typeof code === 'string' && CONNECTION_ERRORS.has(code)) {
-    return json(503, {
-      error: {
-        code: 'database_unavailable',
-        message: 'the database is unavailable: is the stack running?',
-      },
-    })
+    return errorResponse(
+      503,
+      'database_unavailable',
+      'the database is unavailable: is the stack running?',
+    )
   }
   // The cause goes to the stack's log; the page learns only that it failed.
   log(`playground: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
-  return json(500, { error: { code: 'internal_error', message: 'internal server error' } })
+  return errorResponse(500, 'internal_error', 'internal server error')
 }

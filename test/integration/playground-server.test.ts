@@ -283,6 +283,15 @@ describe('the playground server', () => {
     })
   })
 
+  it('lets no other site read its answers (no CORS headers)', async () => {
+    const response = await fetch(`${stack.playgroundUrl}/config.json`, {
+      headers: { origin: 'http://evil.example' },
+    })
+    expect(response.status).toBe(200)
+    expect(response.headers.get('access-control-allow-origin')).toBeNull()
+    expect(response.headers.get('cache-control')).toBe('no-store')
+  })
+
   it('answers only requests addressed to the loopback host (no DNS rebinding)', async () => {
     const { port } = new URL(stack.playgroundUrl)
     const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
