@@ -161,7 +161,7 @@ interface HandlerContext {
 /** One route: the method it takes (GET also answers HEAD) and its work. */
 interface Route {
   method: 'GET' | 'POST'
-  handle(request: Request, url: URL): Promise<Response>
+  handle(request: Request, url: URL): Response | Promise<Response>
 }
 
 /** The playground's routes as a `fetch` handler, the host checked first and one catch last. */
@@ -216,7 +216,7 @@ function createHandler({ sql, config, log, port }: HandlerContext): FetchHandler
   const routes = new Map<string, Route>([
     ['/', pageRoute],
     ['/index.html', pageRoute],
-    ['/config.json', { method: 'GET', handle: async () => jsonResponse(200, config) }],
+    ['/config.json', { method: 'GET', handle: () => jsonResponse(200, config) }],
     [
       '/api/collections',
       {
