@@ -12,6 +12,7 @@ import {
 } from '../../bench/dataset.ts'
 import { cacheKey, exactNeighbours, recallAt } from '../../bench/ground-truth.ts'
 import { percentile } from '../../bench/load.ts'
+import { BenchOptionsError, parseBenchOptions } from '../../bench/options.ts'
 import { type BenchResults, computeTargets } from '../../bench/report.ts'
 
 const SPEC: DatasetSpec = {
@@ -208,5 +209,44 @@ describe('report', () => {
     expect(svg.startsWith('<svg')).toBe(true)
     expect(svg.trim().endsWith('</svg>')).toBe(true)
     expect(svg.match(/<polyline/g)).toHaveLength(2)
+  })
+})
+
+describe('options', () => {
+  it('defaults by mode and tier', () => {
+    const quick = parseBenchOptions(['--quick'])!
+    expect(quick.tier).toBe('pglite')
+    expect(quick.spec.count).toBe(2000)
+    expect(quick.spec.dimensions).toBe(64)
+    expect(quick.concurrency).toEqual([1, 4])
+    expect(quick.poolSize).toBe(1)
+    expect(quick.layers).not.toContain('sql-bare')
+    const native = parseBenchOptions(['--native'])!
+    expect(native.tier).toBe('native')
+    expect(native.spec.count).toBe(100_000)
+    expect(native.poolSize).toBe(4)
+    expect(native.layers).toContain('sql-bare')
+    expect(parseBenchOptions(['--db-url', 'postgresql://x/y'])!.tier).toBe('native')
+    expect(parseBenchOptions(['--help'])).toBeUndefined()
+  })
+
+  it('puts the default ef_search in the grid, sorted and once', () => {
+    const options = parseBenchOptions(['--ef', '80,10,40', '--default-ef', '40'])!
+    expect(options.efSearch).toEqual([10, 40, 80])
+    expect(options.defaultEfSearch).toBe(40)
+  })
+
+  it('keeps only the layers the metric supports, and caps ingest at the dataset', () => {
+    const options = parseBenchOptions(['--native', '--metric', 'l2', '--count', '500'])!
+    expect(options.layers.every((name) => name.startsWith('sql'))).toBe(true)
+    expect(options.ingestRows).toBe(500)
+  })
+
+  it('refuses what it cannot run, naming the fix', () => {
+    expect(() => parseBenchOptions(['--metric', 'hamming'])).toThrow(
+      new BenchOptionsError('--metric must be cosine, l2 or ip, not hamming'),
+    )
+    expect(() => parseBenchOptions(['--layers', 'sql,nope'])).toThrow(/unknown layer nope: use sql/)
+    expect(() => parseBenchOptions(['--count', '1.5'])).toThrow(/expected a whole number, not 1.5/)
   })
 })
