@@ -1,12 +1,7 @@
 /**
- * What the playground reads from the database: the collections it can show, described from
- * the catalog (type, dimensions, vector index and its metric), their rows, and the plan of
- * an `items` search. The page inserts and searches through the SDK; only these reads come
- * here.
- *
- * Two kinds of collection: the tutorial's `items`, named below, and every table that
- * `collection:new` made, found as the vectors function finds them, by the marker comment
- * on the table. Both are described by one function, so the page sees them alike.
+ * What the playground reads from the database: its collections (`items`, and every table
+ * `collection:new` marked, both described by the vectors function's catalog reader), their
+ * rows, and the plan of an `items` search.
  */
 import type postgres from 'postgres'
 import type { CollectionInfo, CollectionKind, ExplainResponse, Row } from '../web/types.ts'
@@ -14,8 +9,6 @@ import { indexUse } from '../web/plan.ts'
 import { collectionNames, readVectorColumn } from '../../supabase/functions/vectors/shape.ts'
 import { fromVectorText } from '../../supabase/functions/_shared/vector-values.ts'
 import { explainFunctionQuery } from '../../stack/explain.ts'
-
-export { indexUse }
 
 /** A collection as the playground knows it before asking the catalog. */
 export interface CollectionSource {

@@ -1,10 +1,10 @@
 /**
  * The playground server's JSON, as the page reads it and the server writes it: one set of
- * types for both sides (playground/server/server.ts and playground/main.ts).
+ * types for both sides (playground/server/server.ts and playground/web/api.ts).
  */
 import type { ErrorBody } from '../../supabase/functions/_shared/contract.ts'
 import type { Metric, VectorType } from '../../supabase/functions/_shared/vector-kinds.ts'
-import type { VectorValues } from '../../supabase/functions/_shared/vectors-contract.ts'
+import type { VectorValues } from '../../src/index.ts'
 
 // The functions' own: every refusal of the playground server has their `ErrorBody` shape,
 // and a metric is named as pgvector's operator classes name it (`vector_cosine_ops`).

@@ -6,12 +6,8 @@
  * the SDK as typed, so that the function's answer (`values: expected 3 dimensions, not 4`)
  * is what the page shows, as an app would see it.
  */
-import type {
-  SparseValues,
-  VectorValues,
-  VectorValuesInput,
-} from '../../supabase/functions/_shared/vectors-contract.ts'
-import type { VectorType } from '../../supabase/functions/_shared/vector-kinds.ts'
+import type { SparseValues, VectorValues, VectorValuesInput } from '../../src/index.ts'
+import type { VectorType } from './types.ts'
 import { formatVector } from './vectors.ts'
 
 /**

@@ -137,7 +137,8 @@ describe('the playground', () => {
     await search()
     await page.getByTestId('explain-index').waitFor()
 
-    const { data: expected, error } = await reader.matchItems([3, 1, 2], 4)
+    const { data, error } = await reader.matchItems([3, 1, 2], 4)
+    const expected = data?.matches
     expect(error).toBeNull()
     expect(expected!.map((match) => match.embedding)).toEqual([
       [3, 1, 2],
@@ -244,14 +245,14 @@ describe('the playground with a collection', () => {
       .collection<Point>(NAME)
       .query({ vector: [3, 1, 2], topK: 4, filter, scan: 'index' })
     expect(viaIndex.error).toBeNull()
-    expect(viaIndex.data).toHaveLength(4)
-    expect(viaIndex.data!.every((match) => match.metadata!.group === 'odd')).toBe(true)
-    expect(await texts('result-id')).toEqual(viaIndex.data!.map((match) => match.id))
+    expect(viaIndex.data?.matches).toHaveLength(4)
+    expect(viaIndex.data!.matches.every((match) => match.metadata!.group === 'odd')).toBe(true)
+    expect(await texts('result-id')).toEqual(viaIndex.data!.matches.map((match) => match.id))
     expect(await texts('result-distance')).toEqual(
-      viaIndex.data!.map((match) => String(match.distance)),
+      viaIndex.data!.matches.map((match) => String(match.distance)),
     )
     expect(await texts('result-metadata')).toEqual(
-      viaIndex.data!.map((match) => JSON.stringify(match.metadata)),
+      viaIndex.data!.matches.map((match) => JSON.stringify(match.metadata)),
     )
     const explain = page.getByTestId('explain-index')
     expect(await explain.textContent()).toBe(`index used: yes · ${NAME}_embedding_idx`)
@@ -270,9 +271,9 @@ describe('the playground with a collection', () => {
     await page.getByTestId('search-scan').selectOption('auto')
     await search()
     const auto = await anon.collection<Point>(NAME).query({ vector: [3, 1, 2], topK: 4, filter })
-    expect(await texts('result-id')).toEqual(auto.data!.map((match) => match.id))
+    expect(await texts('result-id')).toEqual(auto.data!.matches.map((match) => match.id))
     expect(await texts('result-distance')).toEqual(
-      auto.data!.map((match) => String(match.distance)),
+      auto.data!.matches.map((match) => String(match.distance)),
     )
     expect(await explain.getAttribute('data-used')).toBe('false')
     expect(await explain.textContent()).toMatch(/^index used: no/)

@@ -1,7 +1,7 @@
 /** What the playground makes of typed vectors, and how it reads a plan's index use. */
 import { describe, expect, it } from 'vitest'
 import { formatVector, parseVector, parseVectors } from '../../playground/web/vectors.ts'
-import { indexUse } from '../../playground/server/collections.ts'
+import { indexUse } from '../../playground/web/plan.ts'
 
 describe('parseVectors', () => {
   it('takes one vector or a list of them', () => {

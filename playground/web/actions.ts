@@ -1,0 +1,241 @@
+/** What the page does when a person acts: pick a collection, load rows, insert, search. */
+import type { VectorValuesInput } from '../../src/index.ts'
+import { type Api, explainItemsSearch, getRows } from './api.ts'
+import { indexUse } from './plan.ts'
+import {
+  busy,
+  clearStatus,
+  failed,
+  idRange,
+  plural,
+  renderCollection,
+  renderPlan,
+  renderResults,
+  renderRows,
+  renderRowsCount,
+  renderScatter,
+  status,
+  ui,
+  valuesText,
+} from './render.ts'
+import type { Scatter } from './scatter.ts'
+import type { PageState, Search } from './state.ts'
+import type { CollectionInfo, ExplainRequest } from './types.ts'
+import {
+  formatValues,
+  parseJsonObject,
+  parseRecordValues,
+  parseValues,
+  recordIds,
+} from './values.ts'
+import { formatVector, parseVector, parseVectors } from './vectors.ts'
+
+/** What every action works with: the state, the calls, and the 3-D view if there is one. */
+export interface Page {
+  state: PageState
+  api: Api
+  scatter: Scatter | undefined
+}
+
+/** Shows the collection called `name` (if listed), with what was typed for it before. */
+export async function selectCollection(page: Page, name: string): Promise<void> {
+  const { state } = page
+  const next = state.collections.find((collection) => collection.name === name)
+  if (!next) return
+  if (state.current) {
+    state.drafts.set(state.current.name, {
+      search: ui.searchInput.value,
+      filter: ui.searchFilter.value,
+    })
+  }
+  state.current = next
+  history.replaceState(null, '', `#${encodeURIComponent(name)}`)
+  state.search = undefined
+  renderCollection(next)
+  const isItems = next.kind === 'items'
+  const draft = state.drafts.get(name)
+  ui.searchInput.value = draft?.search ?? (isItems ? ui.searchInput.defaultValue : '')
+  ui.searchFilter.value = draft?.filter ?? ''
+  // What the last insert and search said was about the collection shown before.
+  clearStatus(ui.insertStatus)
+  clearStatus(ui.searchStatus)
+  renderResults(state)
+  renderPlan(undefined)
+  await loadRows(page)
+  // A first query to start from: the first row's own values, when the collection has rows.
+  if (!draft && !isItems && state.rows[0]) {
+    ui.searchInput.value = valuesText(state.rows[0].embedding)
+  }
+}
+
+/** Reloads the shown collection's rows. */
+export async function loadRows(page: Page): Promise<void> {
+  const { state } = page
+  const collection = state.current
+  if (!collection) return
+  const answer = await getRows(collection.name)
+  // Another collection picked meanwhile: these rows are no longer the ones to show.
+  if (state.current !== collection) return
+  state.rows = answer.rows
+  renderRowsCount(answer.rows.length, answer.total)
+  renderRows(state)
+  renderScatter(page.scatter, state)
+}
+
+/** Inserts (items) or upserts (a collection) what the insert form holds. */
+export async function insert(page: Page): Promise<void> {
+  const { current } = page.state
+  if (!current) return
+  const stored =
+    current.kind === 'items' ? await insertItems(page) : await upsertRecords(page, current)
+  if (!stored) return
+  await loadRows(page)
+  // The neighbours shown must stay true: new rows may be nearer than the old ones.
+  if (page.state.search) await search(page, page.state.search)
+}
+
+/** Searches with the search form, or reruns `again` (after an insert). */
+export async function search(page: Page, again?: Search): Promise<void> {
+  const { current } = page.state
+  if (!current) return
+  if (current.kind === 'items') await searchItems(page, current, again)
+  else await searchCollection(page, current, again)
+}
+
+/** Searches by the values of the row with this id, as shown in the rows table. */
+export async function searchFromRow(page: Page, id: string): Promise<void> {
+  const found = page.state.rows.find((row) => String(row.id) === id)
+  if (!found) return
+  ui.searchInput.value = valuesText(found.embedding)
+  await search(page)
+}
+
+/** Inserts the typed vectors into `items`; whether it did. */
+async function insertItems({ api }: Page): Promise<boolean> {
+  let vectors: number[][]
+  try {
+    vectors = parseVectors(ui.insertInput.value)
+  } catch (error) {
+    return failed(ui.insertStatus, (error as Error).message)
+  }
+  status(ui.insertStatus, 'busy', `inserting ${plural(vectors.length, 'vector')}…`)
+  const { data, error } = await busy(ui.insertSubmit, api.insertItems(vectors))
+  if (error) return failed(ui.insertStatus, error.message, error.code)
+  const { ids } = data
+  status(ui.insertStatus, 'ok', `inserted ${plural(ids.length, 'row')} (${idRange(ids)})`)
+  return true
+}
+
+/** Upserts the typed record(s) into a collection; whether it did. */
+async function upsertRecords({ api }: Page, collection: CollectionInfo): Promise<boolean> {
+  let records
+  try {
+    const values = parseRecordValues(ui.insertInput.value, collection.vectorType)
+    const metadata = parseJsonObject(ui.insertMetadata.value, 'metadata')
+    const ids = recordIds(ui.insertId.value, values.length)
+    records = values.map((value, index) => ({
+      id: ids[index]!,
+      values: value,
+      ...(metadata ? { metadata } : {}),
+    }))
+  } catch (error) {
+    return failed(ui.insertStatus, (error as Error).message)
+  }
+  status(ui.insertStatus, 'busy', `upserting ${plural(records.length, 'record')}…`)
+  const { error } = await busy(ui.insertSubmit, api.upsert(collection.name, records))
+  if (error) return failed(ui.insertStatus, error.message, error.code)
+  const ids = records.map((record) => record.id)
+  status(ui.insertStatus, 'ok', `upserted ${plural(ids.length, 'record')} (${idRange(ids)})`)
+  return true
+}
+
+async function searchItems(page: Page, collection: CollectionInfo, again?: Search): Promise<void> {
+  const { state, api } = page
+  let query: number[]
+  try {
+    query = again ? (again.query as number[]) : parseVector(ui.searchInput.value)
+  } catch (error) {
+    return status(ui.searchStatus, 'error', (error as Error).message)
+  }
+  const count = again?.count ?? Number(ui.searchK.value)
+  status(ui.searchStatus, 'busy', 'searching…')
+  const started = performance.now()
+  const { data, error } = await busy(ui.searchSubmit, api.matchItems(query, count))
+  if (state.current !== collection) return
+  if (error) return searchFailed(page, error.message, error.code)
+  const took = Math.round(performance.now() - started)
+  const matches = data.matches.map(({ id, distance, embedding }) => ({
+    id,
+    distance,
+    values: embedding,
+  }))
+  showSearch(
+    page,
+    { query, count, matches },
+    `${plural(matches.length, 'nearest row')} to ${formatVector(query)} by ${collection.metric ?? 'vector'} distance · ${took} ms`,
+  )
+  const request: ExplainRequest = { collection: collection.name, embedding: query, count }
+  const explained = await explainItemsSearch(request)
+  // Another search or another collection since: this plan is not of the search shown.
+  if (state.search?.query === query) renderPlan(explained)
+}
+
+async function searchCollection(
+  page: Page,
+  collection: CollectionInfo,
+  again?: Search,
+): Promise<void> {
+  const { state, api } = page
+  let query: VectorValuesInput
+  let filter: Record<string, unknown> | undefined
+  try {
+    query = again?.query ?? parseValues(ui.searchInput.value, collection.vectorType)
+    filter = again ? again.filter : parseJsonObject(ui.searchFilter.value, 'filter')
+  } catch (error) {
+    return status(ui.searchStatus, 'error', (error as Error).message)
+  }
+  const count = again?.count ?? Number(ui.searchK.value)
+  const scan = again?.scan ?? (ui.searchScan.value as Search['scan'])
+  status(ui.searchStatus, 'busy', 'searching…')
+  const started = performance.now()
+  const { data, error } = await busy(
+    ui.searchSubmit,
+    api.explainQuery(collection.name, {
+      vector: query,
+      topK: count,
+      includeValues: true,
+      ...(filter ? { filter } : {}),
+      scan,
+    }),
+  )
+  if (state.current !== collection) return
+  if (error) return searchFailed(page, error.message, error.code)
+  const took = Math.round(performance.now() - started)
+  const matches = data.matches
+  showSearch(
+    page,
+    { query, count, filter, scan, matches },
+    `${plural(matches.length, 'nearest record')} to ${formatValues(query, 4)} by ${collection.metric ?? 'vector'} distance${filter ? ', filtered' : ''} · ${took} ms`,
+  )
+  const plan = data.plan ?? []
+  renderPlan({ plan, ...indexUse(plan, collection.index), scan: data.scan })
+}
+
+function showSearch(page: Page, found: Search, message: string): void {
+  page.state.search = found
+  status(ui.searchStatus, 'ok', message)
+  renderSearch(page)
+}
+
+function searchFailed(page: Page, message: string, code: string): void {
+  page.state.search = undefined
+  renderSearch(page)
+  status(ui.searchStatus, 'error', message, code)
+}
+
+/** What shows the last search: the results, the rows' marks, the scatter. */
+function renderSearch({ state, scatter }: Page): void {
+  renderResults(state)
+  renderRows(state)
+  renderScatter(scatter, state)
+}

@@ -1,0 +1,47 @@
+/** What the page remembers between events, in one object that the handlers share. */
+import type { VectorValuesInput } from '../../src/index.ts'
+import type { PointId } from './scatter.ts'
+import type { CollectionInfo, Row, VectorValues } from './types.ts'
+
+/** One neighbour of the last search, from either API. */
+export interface Neighbour {
+  id: PointId
+  distance: number
+  values?: VectorValues
+  metadata?: Record<string, unknown>
+}
+
+/** The last search, kept so that the scatter and the rows table can show it, and rerun. */
+export interface Search {
+  query: VectorValuesInput
+  count: number
+  /** A collection's search only: its filter and scan. */
+  filter?: Record<string, unknown>
+  scan?: 'auto' | 'index' | 'exact'
+  matches: Neighbour[]
+}
+
+/** What a person typed for one collection, kept while they look at another. */
+export interface Draft {
+  search: string
+  filter: string
+}
+
+/** The page's state. */
+export interface PageState {
+  /** Every collection the playground server lists, `items` first. */
+  collections: CollectionInfo[]
+  /** The collection shown. */
+  current: CollectionInfo | undefined
+  /** Its rows, as last loaded. */
+  rows: Row[]
+  /** The last search in it, if it succeeded. */
+  search: Search | undefined
+  /** What was typed, by collection name. */
+  drafts: Map<string, Draft>
+}
+
+/** The state of a page that has shown nothing yet. */
+export function createState(): PageState {
+  return { collections: [], current: undefined, rows: [], search: undefined, drafts: new Map() }
+}
