@@ -6,8 +6,8 @@
 
 type Scalar = string | number | boolean | null
 
-/** The operators one field takes. */
-export interface FieldOperators<V> {
+/** The operators a scalar field takes. */
+export interface ScalarOperators<V> {
   $eq?: V
   $ne?: V
   $gt?: V & (number | string)
@@ -18,6 +18,26 @@ export interface FieldOperators<V> {
   $nin?: V[]
   $exists?: boolean
 }
+
+/**
+ * The operators an array field (of scalars) takes: `$contains` one element or all of a list,
+ * `$in`/`$nin` any element in the list / none, `$eq`/`$ne` the exact array.
+ */
+export interface ArrayOperators<E> {
+  $eq?: E[]
+  $ne?: E[]
+  $contains?: E | E[]
+  $in?: E[]
+  $nin?: E[]
+  $exists?: boolean
+}
+
+/** The operators one field takes, by its value type. */
+export type FieldOperators<V> = [NonNullable<V>] extends [readonly (infer E)[]]
+  ? [E] extends [Scalar]
+    ? ArrayOperators<E>
+    : { $exists?: boolean }
+  : ScalarOperators<V>
 
 type Depth = [never, 0, 1, 2, 3, 4]
 
@@ -41,18 +61,26 @@ export type FieldValue<T, P extends string> = P extends `${infer K}.${infer Rest
     ? T[P]
     : unknown
 
+/** A bare value (equality; for an array field, the exact array) or operators. */
+export type FieldCondition<V> = [NonNullable<V>] extends [readonly (infer E)[]]
+  ? [E] extends [Scalar]
+    ? E[] | ArrayOperators<E>
+    : { $exists?: boolean }
+  : V | ScalarOperators<V>
+
 /**
  * A filter on metadata of type `M`.
  *
  * @example
- * const filter: Filter<{ category: string; year: number }> = {
+ * const filter: Filter<{ category: string; year: number; tags: string[] }> = {
  *   category: 'news',
  *   year: { $gte: 2020 },
+ *   tags: { $contains: 'pgvector' }, // with `tags: string[]` in M
  *   $or: [{ category: 'blog' }, { year: { $lt: 2000 } }],
  * }
  */
 export type Filter<M = Record<string, unknown>> = {
-  [P in FieldPath<M>]?: FieldValue<M, P> | FieldOperators<FieldValue<M, P>>
+  [P in FieldPath<M>]?: FieldCondition<FieldValue<M, P>>
 } & {
   $and?: Filter<M>[]
   $or?: Filter<M>[]

@@ -9,6 +9,7 @@
  * read SUPABASE_* as on Supabase.
  */
 import { MAX_BODY_BYTES } from '../../supabase/functions/_shared/contract.ts'
+import { BODY_TIMEOUT_MS } from '../../supabase/functions/_shared/http.ts'
 import { FunctionHost } from './function-host.ts'
 import { createGateway, type RoutedFunction } from './router.ts'
 
@@ -65,6 +66,7 @@ const handler = createGateway({
     maxQueued: Number(Deno.env.get('MATCHBOX_MAX_QUEUED') ?? 256),
     timeoutMs: Number(Deno.env.get('MATCHBOX_REQUEST_TIMEOUT_MS') ?? 30_000),
   },
+  bodyTimeoutMs: positiveMs('MATCHBOX_BODY_TIMEOUT_MS', BODY_TIMEOUT_MS),
   // Fault injection for the crash test: ends a function's worker as a crash would.
   crash:
     Deno.env.get('MATCHBOX_FAULT_INJECTION') === '1'
@@ -96,6 +98,16 @@ if (Deno.env.get('MATCHBOX_EXIT_WITH_PARENT') === '1') {
     setTimeout(() => Deno.exit(0), 5000)
     shutdown()
   })()
+}
+
+/** A duration in milliseconds from the environment; a bad value stops the start, named. */
+function positiveMs(name: string, fallback: number): number {
+  const value = Deno.env.get(name)
+  if (value === undefined || value === '') return fallback
+  const ms = Number(value)
+  if (!Number.isFinite(ms) || ms <= 0)
+    throw new Error(`${name} must be a positive number of ms, not ${JSON.stringify(value)}`)
+  return ms
 }
 
 function requireEnv(name: string): string {

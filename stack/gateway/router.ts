@@ -9,7 +9,14 @@
 import { errors as joseErrors, jwtVerify } from 'jose'
 import { tokenFromRequest } from '../../supabase/functions/_shared/auth.ts'
 import { HttpError } from '../../supabase/functions/_shared/errors.ts'
-import { answerError, errorResponse, jsonResponse } from '../../supabase/functions/_shared/http.ts'
+import { MAX_BODY_BYTES } from '../../supabase/functions/_shared/contract.ts'
+import {
+  answerError,
+  BODY_TIMEOUT_MS,
+  errorResponse,
+  jsonResponse,
+  readBody,
+} from '../../supabase/functions/_shared/http.ts'
 import { Admission, type AdmissionLimits } from './admission.ts'
 
 /** One function as the gateway sees it. */
@@ -27,9 +34,21 @@ export interface GatewayOptions {
   limits?: AdmissionLimits
   /** Fault injection: ends a function's worker (served at POST /_matchbox/crash/<name>). */
   crash?: (name: string) => void
+  /** How long a request's body may take to arrive (default `BODY_TIMEOUT_MS`, 10 s). */
+  bodyTimeoutMs?: number
 }
 
 const FUNCTIONS_PREFIX = '/functions/v1/'
+const BODYLESS = new Set(['GET', 'HEAD', 'OPTIONS'])
+
+/** Supabase's own services, which the local stack does not run (no PostgREST, no GoTrue). */
+const PLATFORM_SERVICES: Readonly<Record<string, string>> = {
+  '/rest/v1': 'PostgREST (the REST API)',
+  '/auth/v1': 'GoTrue (Supabase Auth)',
+  '/storage/v1': 'Supabase Storage',
+  '/realtime/v1': 'Supabase Realtime',
+}
+const PLATFORM_PATHS = Object.keys(PLATFORM_SERVICES)
 const CRASH_PREFIX = '/_matchbox/crash/'
 
 /**
@@ -68,6 +87,14 @@ export function createGateway(options: GatewayOptions): (request: Request) => Pr
       options.crash(url.pathname.slice(CRASH_PREFIX.length))
       return jsonResponse(202, { crashed: true })
     }
+    const platform = PLATFORM_PATHS.find((prefix) => url.pathname.startsWith(prefix))
+    if (platform) {
+      return errorResponse(
+        404,
+        'not_found',
+        `${platform} is not served by the local stack: ${PLATFORM_SERVICES[platform]} needs hosted Supabase or \`supabase start\` (Docker); functions live under ${FUNCTIONS_PREFIX}<name>`,
+      )
+    }
     if (!url.pathname.startsWith(FUNCTIONS_PREFIX)) {
       return errorResponse(
         404,
@@ -86,15 +113,16 @@ export function createGateway(options: GatewayOptions): (request: Request) => Pr
         await verifyJwt(request, await key, verified)
       // Hosted functions see their own name as the first path segment, not /functions/v1.
       const inner = new URL(`/${rest}${url.search}`, url)
+      // The body is read, within a size and a time bound, before the request is admitted: a
+      // client that trickles its body in holds no slot that normal requests wait for.
+      const body = BODYLESS.has(request.method)
+        ? null
+        : await readBody(request, MAX_BODY_BYTES, options.bodyTimeoutMs ?? BODY_TIMEOUT_MS)
       // A fresh Request rather than a copy: a copied one would share the client's abort
       // signal, which Deno fires once the answer is sent.
       const forward = async () =>
         await fn.fetch(
-          new Request(inner, {
-            method: request.method,
-            headers: request.headers,
-            body: request.body,
-          }),
+          new Request(inner, { method: request.method, headers: request.headers, body }),
         )
       const admission = admissions.get(name)
       return await (admission ? admission.run(forward) : forward())
@@ -116,12 +144,6 @@ async function verifyJwt(
   verified: VerifiedTokens,
 ): Promise<void> {
   const token = tokenFromRequest(request)
-  if (!token)
-    throw new HttpError(
-      401,
-      'unauthorized',
-      'missing authorization header: send an API key as a bearer token',
-    )
   // A token seen before, signature and all, needs only its times checked again (as jose
   // checks them): API keys and sessions send the same token with every request.
   const now = Math.floor(Date.now() / 1000)
@@ -139,6 +161,8 @@ async function verifyJwt(
 
 function describeJwtError(error: unknown): string {
   if (error instanceof joseErrors.JWTExpired) return 'the token has expired'
+  if (error instanceof joseErrors.JWTClaimValidationFailed && error.claim === 'nbf')
+    return 'the token is not valid yet (its nbf is in the future)'
   if (error instanceof joseErrors.JOSEAlgNotAllowed) return 'the token must be signed with HS256'
   if (error instanceof joseErrors.JWSSignatureVerificationFailed)
     return 'the signature does not match'

@@ -109,6 +109,58 @@ describe('gateway', () => {
     expect((await call('/rest/v1/items')).status).toBe(404)
   })
 
+  it.each([
+    ['/rest/v1/items', 'PostgREST'],
+    ['/auth/v1/token', 'GoTrue'],
+  ])('says that %s is not served locally, and what would serve it', async (path, service) => {
+    const response = await call(path)
+    expect(response.status).toBe(404)
+    const { message } = (await response.json()).error
+    expect(message).toContain(`is not served by the local stack: ${service}`)
+    expect(message).toContain('hosted Supabase or `supabase start`')
+  })
+
+  it('says a token whose nbf is in the future is not valid yet', async () => {
+    const later = await signToken({ role: 'anon', nbf: Math.floor(Date.now() / 1000) + 600 })
+    const response = await call('/functions/v1/guarded', {
+      headers: { authorization: `Bearer ${later}` },
+    })
+    expect(response.status).toBe(401)
+    expect((await response.json()).error.message).toBe(
+      'invalid JWT: the token is not valid yet (its nbf is in the future)',
+    )
+  })
+
+  it('reads the body before admission, within its deadline (408 past it)', async () => {
+    const slowGateway = createGateway({
+      functions: [echo('guarded', true)],
+      jwtSecret: LOCAL_JWT_SECRET,
+      limits: { maxConcurrent: 1, maxQueued: 0, timeoutMs: 5_000 },
+      bodyTimeoutMs: 150,
+    })
+    const never = new ReadableStream<Uint8Array>({ pull: () => new Promise(() => {}) })
+    const stalled = slowGateway(
+      new Request('http://gateway/functions/v1/guarded', {
+        method: 'POST',
+        body: never,
+        headers: { apikey: LOCAL_ANON_KEY, 'content-type': 'application/json' },
+        duplex: 'half',
+      } as RequestInit),
+    )
+    // The one slot is free while the stalled body is read: a normal request is served.
+    const normal = await slowGateway(
+      new Request('http://gateway/functions/v1/guarded', {
+        method: 'POST',
+        body: '{}',
+        headers: { apikey: LOCAL_ANON_KEY, 'content-type': 'application/json' },
+      }),
+    )
+    expect(normal.status).toBe(200)
+    const refused = await stalled
+    expect(refused.status).toBe(408)
+    expect((await refused.json()).error.code).toBe('request_timeout')
+  })
+
   it('answers health checks', async () => {
     // No admission limits were given: each function's counts are null.
     expect(await (await call('/health')).json()).toEqual({

@@ -1,7 +1,10 @@
 import { describe, expect, it, vi } from 'vitest'
 import { z } from 'zod'
-import type { HttpError } from '../../supabase/functions/_shared/errors.ts'
-import { postEndpoint, readJson } from '../../supabase/functions/_shared/http.ts'
+import {
+  type HttpError,
+  HttpError as HttpErrorClass,
+} from '../../supabase/functions/_shared/errors.ts'
+import { postEndpoint, readBody, readJson } from '../../supabase/functions/_shared/http.ts'
 import { LOCAL_ANON_KEY } from '../../stack/keys.ts'
 import { signToken } from '../support/tokens.ts'
 
@@ -82,7 +85,7 @@ describe('postEndpoint', () => {
     expect(status).toBe(400)
     expect(body.error).toEqual({
       code: 'invalid_request',
-      message: 'n: Invalid input: expected number, received string',
+      message: 'n: expected a number, not a string',
     })
     expect(handle).not.toHaveBeenCalled()
   })
@@ -106,6 +109,94 @@ describe('postEndpoint', () => {
     const forbidden = await answer(request('{"n":1}', { authorization: `Bearer ${postgresRole}` }))
     expect(forbidden.status).toBe(403)
     expect(forbidden.body.error.message).toBe('role "postgres" is not allowed')
+  })
+
+  it.each([
+    [
+      'nesting deeper than the bound',
+      `{"n":${'['.repeat(40)}${']'.repeat(40)}}`,
+      'request body nests deeper than 32 levels',
+    ],
+    ['a number that overflows', '{"n":1e400}', 'n: not a finite number (it overflows a double)'],
+    ['a negative one', '{"n":[1,-1e999]}', 'n.1: not a finite number (it overflows a double)'],
+    ['a lone surrogate in a value', '{"n":"\\ud800"}', 'n: a lone UTF-16 surrogate'],
+    ['a lone surrogate in a key', '{"\\udc00":1}', 'the key has a lone UTF-16 surrogate'],
+    [
+      'a __proto__ key',
+      '{"m":{"__proto__":{"x":1}}}',
+      'm.__proto__: "__proto__" is not allowed as a key',
+    ],
+  ])('refuses %s at parse time (400 invalid_json), before any work', async (_, text, message) => {
+    handle.mockClear()
+    const { status, body } = await answer(request(text))
+    expect(status).toBe(400)
+    expect(body.error.code).toBe('invalid_json')
+    expect(body.error.message).toContain(message)
+    expect(handle).not.toHaveBeenCalled()
+  })
+
+  it('keeps well-formed surrogate pairs and deep-but-bounded bodies', async () => {
+    expect(await readJson(request('{"n":"\\ud83d\\ude00"}'))).toEqual({ n: '😀' })
+    const deep = `${'['.repeat(31)}1${']'.repeat(31)}`
+    expect(await readJson(request(`{"n":${deep.slice(1, -1)}}`))).toBeTruthy()
+  })
+
+  it('answers 408 for a body that does not arrive in time, and reads no further', async () => {
+    let pulls = 0
+    const trickle = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        pulls++
+        await new Promise((resolve) => setTimeout(resolve, 30))
+        controller.enqueue(new TextEncoder().encode(' '))
+      },
+    })
+    const slow = new Request('http://fn/test', {
+      method: 'POST',
+      body: trickle,
+      headers: { 'content-type': 'application/json' },
+      duplex: 'half',
+    } as RequestInit)
+    const started = Date.now()
+    const error = (await readBody(slow, 1024, 200).catch((e: unknown) => e)) as HttpError
+    expect(error.status).toBe(408)
+    expect(error.code).toBe('request_timeout')
+    expect(error.message).toBe('request body did not arrive within 200 ms')
+    expect(Date.now() - started).toBeLessThan(1000)
+    const after = pulls
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(pulls - after).toBeLessThanOrEqual(1)
+  })
+
+  it('authorizes the caller before the body is validated', async () => {
+    const validate = vi.fn(() => true)
+    const guarded = postEndpoint({
+      schema: z.unknown().refine(validate),
+      status: 200,
+      authorize: (caller) => {
+        if (caller.role !== 'service_role') throw new HttpErrorClass(403, 'forbidden', 'no')
+      },
+      handle: () => Promise.resolve({}),
+    })
+    const response = await guarded(request('{"anything":1}'))
+    expect(response.status).toBe(403)
+    expect(validate).not.toHaveBeenCalled()
+  })
+
+  it.each([
+    [
+      { authorization: 'Basic dXNlcjpwYXNz' },
+      'expected a Bearer token in the authorization header, not "Basic"',
+    ],
+    [
+      { authorization: 'Bearer ' },
+      'empty token: the authorization header has no token after Bearer',
+    ],
+    [{ authorization: '' }, 'expected a Bearer token in the authorization header'],
+    [{ authorization: 'Bearer a b' }, 'malformed authorization header: expected "Bearer <token>"'],
+  ])('says what is wrong with the authorization header %j', async (headers, message) => {
+    const { status, body } = await answer(request('{"n":1}', headers))
+    expect(status).toBe(401)
+    expect(body.error.message).toBe(message)
   })
 
   it('answers a generic 500 for an unexpected failure, without its details', async () => {

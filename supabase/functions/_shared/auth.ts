@@ -21,14 +21,35 @@ export interface Caller {
   claims: JWTPayload & { role: ApiRole }
 }
 
-/** The bearer token of a request, from `Authorization` or, failing that, `apikey`. */
-export function tokenFromRequest(request: Request): string | undefined {
+/**
+ * The bearer token of a request, from `Authorization: Bearer <token>` or, failing that, the
+ * `apikey` header, as Supabase's clients send them.
+ *
+ * @throws HttpError 401 naming what is wrong: no header, another scheme, an empty token.
+ */
+export function tokenFromRequest(request: Request): string {
   const authorization = request.headers.get('authorization')
-  if (authorization) {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization)
-    return match?.[1]
+  if (authorization !== null) {
+    const [scheme = '', ...rest] = authorization.trim().split(/\s+/)
+    if (scheme.toLowerCase() !== 'bearer') {
+      const named = scheme ? `, not ${JSON.stringify(scheme.slice(0, 16))}` : ''
+      throw unauthorized(`expected a Bearer token in the authorization header${named}`)
+    }
+    if (rest.length === 0)
+      throw unauthorized('empty token: the authorization header has no token after Bearer')
+    if (rest.length > 1)
+      throw unauthorized('malformed authorization header: expected "Bearer <token>"')
+    return rest[0]!
   }
-  return request.headers.get('apikey')?.trim() || undefined
+  const apikey = request.headers.get('apikey')
+  if (apikey === null)
+    throw unauthorized('missing authorization header: send an API key as a bearer token')
+  if (apikey.trim() === '') throw unauthorized('empty token: the apikey header is empty')
+  return apikey.trim()
+}
+
+function unauthorized(message: string): HttpError {
+  return new HttpError(401, 'unauthorized', message)
 }
 
 /**
@@ -38,18 +59,11 @@ export function tokenFromRequest(request: Request): string | undefined {
  */
 export function callerFromRequest(request: Request): Caller {
   const token = tokenFromRequest(request)
-  if (!token) {
-    throw new HttpError(
-      401,
-      'unauthorized',
-      'missing authorization: send an API key as a bearer token',
-    )
-  }
   let claims: JWTPayload
   try {
     claims = decodeJwt(token)
   } catch {
-    throw new HttpError(401, 'unauthorized', 'invalid JWT: the bearer token cannot be decoded')
+    throw unauthorized('invalid JWT: the bearer token cannot be decoded')
   }
   const role = claims.role
   if (!isApiRole(role)) {

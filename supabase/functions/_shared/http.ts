@@ -6,6 +6,7 @@
 import type { z } from 'zod'
 import { describeIssue, MAX_BODY_BYTES } from './contract.ts'
 import { type ErrorCode, HttpError } from './errors.ts'
+import { parseJsonInput } from './json-input.ts'
 
 import { type Caller, callerFromRequest } from './auth.ts'
 
@@ -148,12 +149,7 @@ export async function readJson(request: Request, maxBytes = MAX_BODY_BYTES): Pro
   const text = await readText(request, maxBytes)
   if (text.trim() === '')
     throw new HttpError(400, 'invalid_json', 'request body is empty: send a JSON object')
-  try {
-    return JSON.parse(text)
-  } catch (error) {
-    const detail = error instanceof Error ? error.message : String(error)
-    throw new HttpError(400, 'invalid_json', `request body is not valid JSON: ${detail}`)
-  }
+  return parseJsonInput(text)
 }
 
 async function readText(request: Request, maxBytes: number): Promise<string> {
@@ -165,23 +161,52 @@ async function readText(request: Request, maxBytes: number): Promise<string> {
   }
 }
 
-/** Reads a body of at most `maxBytes`, refusing (413) without buffering more than that. */
-export async function readBody(request: Request, maxBytes: number): Promise<ArrayBuffer> {
+/** How long a request's body may take to arrive, by default (`MATCHBOX_BODY_TIMEOUT_MS`). */
+export const BODY_TIMEOUT_MS = 10_000
+
+/**
+ * Reads a body of at most `maxBytes` within `timeoutMs`, refusing (413) without buffering
+ * more than that, and (408) a body that trickles in slower: it would hold its slot for ever.
+ */
+export async function readBody(
+  request: Request,
+  maxBytes: number,
+  timeoutMs = BODY_TIMEOUT_MS,
+): Promise<ArrayBuffer> {
   const declared = Number(request.headers.get('content-length') ?? 0)
   if (declared > maxBytes) throw tooLarge(maxBytes)
   if (!request.body) return new ArrayBuffer(0)
   const reader = request.body.getReader()
   const chunks: Uint8Array[] = []
   let size = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > maxBytes) {
-      await reader.cancel()
-      throw tooLarge(maxBytes)
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new HttpError(
+            408,
+            'request_timeout',
+            `request body did not arrive within ${timeoutMs} ms`,
+            { connection: 'close' },
+          ),
+        ),
+      timeoutMs,
+    )
+  })
+  try {
+    for (;;) {
+      const { done, value } = await Promise.race([reader.read(), late])
+      if (done) break
+      size += value.byteLength
+      if (size > maxBytes) throw tooLarge(maxBytes)
+      chunks.push(value)
     }
-    chunks.push(value)
+  } catch (error) {
+    reader.cancel().catch(() => {})
+    throw error
+  } finally {
+    clearTimeout(timer)
   }
   const bytes = new Uint8Array(size)
   let offset = 0

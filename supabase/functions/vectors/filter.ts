@@ -4,19 +4,33 @@
  *
  * ```
  * { "category": "news", "year": { "$gte": 2020, "$lt": 2025 }, "author.name": { "$in": ["a", "b"] },
- *   "$or": [{ "draft": { "$exists": false } }, { "draft": false }] }
+ *   "tags": { "$contains": "pgvector" }, "$or": [{ "draft": { "$exists": false } }, { "draft": false }] }
  * ```
- * A field is a key, or a dotted path into nested objects. Operators: $eq $ne $gt $gte $lt
- * $lte $in $nin $exists, and $and $or over lists of filters. A bare value means $eq; several
- * operators on one field, or several fields, must all hold.
- *
- * Equality compiles to jsonb containment (`metadata @> '{"category":"news"}'`), which the
- * collection's GIN index serves.
+ * The semantics, with arrays, are in docs/collections.md. Equality, `$in` and `$contains`
+ * compile to jsonb containment (`metadata @> '{"category":"news"}'`), which the collection's
+ * GIN index serves. Every filter is bounded (`FILTER_LIMITS`) before it is compiled whole, so
+ * that no request makes the database do work out of proportion to its size.
  */
 import { HttpError } from '../_shared/errors.ts'
 
 /** A filter as a client sends it. */
 export type Filter = Record<string, unknown>
+
+/** The bounds every filter is held to; a filter past one is refused with 400, the bound named. */
+export const FILTER_LIMITS = {
+  /** `$and`/`$or` nesting. */
+  depth: 8,
+  /** Field conditions in the whole filter. */
+  conditions: 64,
+  /** Values in one `$in`, `$nin`, `$contains` list or array equality. */
+  list: 1000,
+  /** Segments of a dotted field path (metadata nests at most 16 deep). */
+  pathSegments: 16,
+  /** Characters in one field name, dots included. */
+  fieldLength: 256,
+  /** Characters of JSON the compiled filter sends as parameters, all conditions together. */
+  compiledChars: 256 * 1024,
+} as const
 
 /** Collects bound parameters and hands out their placeholders. */
 export class SqlParams {
@@ -47,160 +61,212 @@ const FIELD_OPERATORS = new Set([
   '$in',
   '$nin',
   '$exists',
+  '$contains',
 ])
-const MAX_DEPTH = 8
-const MAX_CONDITIONS = 64
-const MAX_LIST = 1000
+
+type Scalar = string | number | boolean | null
 
 /**
  * Compiles `filter` to a condition on `column` (a jsonb column reference such as
  * `c.metadata`), adding its values to `params`.
  *
- * @throws HttpError 400 `invalid_filter` naming the path of what is wrong.
+ * @throws HttpError 400 `invalid_filter` naming the path of what is wrong, or the bound broken.
  * @example
  * const params = new SqlParams()
  * compileFilter({ year: { $gt: 2020 } }, 'c.metadata', params)
- * // "(jsonb_typeof(c.metadata #> $1::text[]) = 'number' and (c.metadata #> $1::text[]) > $2::jsonb)"
+ * // "(jsonb_typeof(c.metadata #> $1::text[]) = 'number' and (c.metadata #> $1::text[]) > $2::text::jsonb)"
  */
 export function compileFilter(filter: unknown, column: string, params: SqlParams): string {
-  const state = { conditions: 0 }
-  return compileObject(filter, 'filter', column, params, state, 0)
+  const compiler = new Compiler(column, params)
+  return compiler.object(filter, 'filter', 0)
 }
 
-interface State {
-  conditions: number
-}
+/** One compilation: its output and the budget it has used. */
+class Compiler {
+  #conditions = 0
+  #chars = 0
 
-function compileObject(
-  filter: unknown,
-  path: string,
-  column: string,
-  params: SqlParams,
-  state: State,
-  depth: number,
-): string {
-  if (!isPlainObject(filter)) fail(path, 'expected an object')
-  if (depth > MAX_DEPTH) fail(path, `filters nest at most ${MAX_DEPTH} deep`)
-  const entries = Object.entries(filter)
-  if (entries.length === 0) fail(path, 'expected at least one condition')
-  const parts = entries.map(([key, value]) => {
-    const at = `${path}.${key}`
-    if (key === '$and' || key === '$or') {
-      if (!Array.isArray(value) || value.length === 0)
-        fail(at, 'expected a non-empty array of filters')
-      const joined = value
-        .map((item, index) =>
-          compileObject(item, `${at}.${index}`, column, params, state, depth + 1),
-        )
-        .join(key === '$and' ? ' and ' : ' or ')
-      return `(${joined})`
-    }
-    if (key.startsWith('$')) fail(at, `unknown operator ${JSON.stringify(key)}`)
-    return compileField(fieldPath(key, at), value, at, column, params, state)
-  })
-  return parts.length === 1 ? parts[0]! : `(${parts.join(' and ')})`
-}
+  constructor(
+    readonly column: string,
+    readonly params: SqlParams,
+  ) {}
 
-function compileField(
-  field: string[],
-  condition: unknown,
-  path: string,
-  column: string,
-  params: SqlParams,
-  state: State,
-): string {
-  const operators =
-    isPlainObject(condition) && Object.keys(condition).some((key) => key.startsWith('$'))
-      ? Object.entries(condition)
-      : [['$eq', condition] as const]
-  if (operators.length === 0) fail(path, 'expected at least one operator')
-  const parts = operators.map(([operator, operand]) => {
-    const at =
-      operators.length === 1 && operator === '$eq' && !isPlainObject(condition)
-        ? path
-        : `${path}.${operator}`
-    if (!FIELD_OPERATORS.has(operator)) fail(at, `unknown operator ${JSON.stringify(operator)}`)
-    if (++state.conditions > MAX_CONDITIONS)
-      fail(at, `a filter has at most ${MAX_CONDITIONS} conditions`)
-    return compileOperator(field, operator, operand, at, column, params)
-  })
-  return parts.length === 1 ? parts[0]! : `(${parts.join(' and ')})`
-}
-
-function compileOperator(
-  field: string[],
-  operator: string,
-  operand: unknown,
-  path: string,
-  column: string,
-  params: SqlParams,
-): string {
-  const value = () => `(${column} #> ${params.add(field, 'text[]')})`
-  switch (operator) {
-    case '$eq':
-      return `${column} @> ${params.add(JSON.stringify(nest(field, scalar(operand, path))), 'jsonb')}`
-    case '$ne':
-      // Like MongoDB, a record without the field matches $ne.
-      return `not (${column} @> ${params.add(JSON.stringify(nest(field, scalar(operand, path))), 'jsonb')})`
-    case '$gt':
-    case '$gte':
-    case '$lt':
-    case '$lte': {
-      if (typeof operand !== 'number' && typeof operand !== 'string')
-        fail(path, 'expected a number or a string')
-      // jsonb orders values of different types by type: compare numbers with numbers only.
-      const kind = typeof operand === 'number' ? 'number' : 'string'
-      const target = value()
-      return `(jsonb_typeof(${target}) = '${kind}' and ${target} ${COMPARISONS[operator]} ${params.add(JSON.stringify(operand), 'jsonb')})`
-    }
-    case '$in':
-    case '$nin': {
-      if (!Array.isArray(operand) || operand.length === 0) fail(path, 'expected a non-empty array')
-      if (operand.length > MAX_LIST) fail(path, `expected at most ${MAX_LIST} values`)
-      const candidates = operand.map((item, index) =>
-        JSON.stringify(nest(field, scalar(item, `${path}.${index}`))),
-      )
-      const test = `${column} @> any(${params.add(candidates, 'jsonb[]')})`
-      return operator === '$in' ? test : `not (${test})`
-    }
-    case '$exists':
-      if (typeof operand !== 'boolean') fail(path, 'expected true or false')
-      return `${value()} is ${operand ? 'not ' : ''}null`
+  object(filter: unknown, path: string, depth: number): string {
+    if (!isPlainObject(filter)) fail(path, 'expected an object')
+    if (depth > FILTER_LIMITS.depth) fail(path, `filters nest at most ${FILTER_LIMITS.depth} deep`)
+    const entries = Object.entries(filter)
+    if (entries.length === 0) fail(path, 'expected at least one condition')
+    const parts = entries.map(([key, value]) => {
+      const at = `${path}.${shown(key)}`
+      if (key === '$and' || key === '$or') {
+        if (!Array.isArray(value) || value.length === 0)
+          fail(at, 'expected a non-empty array of filters')
+        const joined = value
+          .map((item, index) => this.object(item, `${at}.${index}`, depth + 1))
+          .join(key === '$and' ? ' and ' : ' or ')
+        return `(${joined})`
+      }
+      if (key.startsWith('$')) fail(at, `unknown operator ${JSON.stringify(shown(key))}`)
+      return this.field(fieldPath(key, at), value, at)
+    })
+    return parts.length === 1 ? parts[0]! : `(${parts.join(' and ')})`
   }
-  return fail(path, `unknown operator ${JSON.stringify(operator)}`)
+
+  field(field: readonly string[], condition: unknown, path: string): string {
+    const operators =
+      isPlainObject(condition) && Object.keys(condition).some((key) => key.startsWith('$'))
+        ? Object.entries(condition)
+        : [['$eq', condition] as const]
+    const parts = operators.map(([operator, operand]) => {
+      const at =
+        operators.length === 1 && operator === '$eq' && !isPlainObject(condition)
+          ? path
+          : `${path}.${shown(operator)}`
+      if (!FIELD_OPERATORS.has(operator))
+        fail(at, `unknown operator ${JSON.stringify(shown(operator))}`)
+      if (++this.#conditions > FILTER_LIMITS.conditions)
+        fail(at, `a filter has at most ${FILTER_LIMITS.conditions} conditions`)
+      return this.operator(field, operator, operand, at)
+    })
+    return parts.length === 1 ? parts[0]! : `(${parts.join(' and ')})`
+  }
+
+  operator(field: readonly string[], operator: string, operand: unknown, path: string): string {
+    const { column } = this
+    const at = () => `(${column} #> ${this.params.add(field, 'text[]')})`
+    switch (operator) {
+      case '$eq':
+        return this.equals(field, operand, path)
+      case '$ne':
+        // Like MongoDB, a record without the field matches $ne.
+        return `not ${this.equals(field, operand, path)}`
+      case '$gt':
+      case '$gte':
+      case '$lt':
+      case '$lte': {
+        const bound = comparable(operand, path)
+        // jsonb orders values of different types by type: compare numbers with numbers only.
+        const kind = typeof bound === 'number' ? 'number' : 'string'
+        const target = at()
+        return `(jsonb_typeof(${target}) = '${kind}' and ${target} ${COMPARISONS[operator]} ${this.json(JSON.stringify(bound), path)})`
+      }
+      case '$in':
+      case '$nin': {
+        const values = list(operand, path)
+        // A scalar field equal to one of them, or an array field holding one of them.
+        const wrap = nesting(field)
+        const candidates: string[] = []
+        for (const value of values) {
+          const text = JSON.stringify(value)
+          for (const candidate of [wrap(text), wrap(`[${text}]`)]) {
+            this.spend(candidate.length, path)
+            candidates.push(candidate)
+          }
+        }
+        const test = `${column} @> any(${this.params.add(candidates, 'jsonb[]')})`
+        return operator === '$in' ? test : `not (${test})`
+      }
+      case '$contains': {
+        // An array field that holds the value, or every value of a list.
+        const values = Array.isArray(operand) ? list(operand, path) : [scalar(operand, path)]
+        return `${column} @> ${this.json(nesting(field)(JSON.stringify(values)), path)}`
+      }
+      case '$exists':
+        if (typeof operand !== 'boolean') fail(path, 'expected true or false')
+        return `${at()} is ${operand ? 'not ' : ''}null`
+    }
+    return fail(path, `unknown operator ${JSON.stringify(shown(operator))}`)
+  }
+
+  /** Equality with a scalar (containment), or with an array of scalars (exactly that array). */
+  equals(field: readonly string[], operand: unknown, path: string): string {
+    if (!Array.isArray(operand)) {
+      const text = JSON.stringify(scalar(operand, path))
+      return `(${this.column} @> ${this.json(nesting(field)(text), path)})`
+    }
+    const text = JSON.stringify(list(operand, path, 0))
+    // Containment lets the GIN index narrow the rows; equality makes it exact.
+    return `(${this.column} @> ${this.json(nesting(field)(text), path)} and ${this.column} #> ${this.params.add(field, 'text[]')} = ${this.json(text, path)})`
+  }
+
+  json(text: string, path: string): string {
+    this.spend(text.length, path)
+    return this.params.add(text, 'jsonb')
+  }
+
+  spend(chars: number, path: string): void {
+    this.#chars += chars
+    if (this.#chars > FILTER_LIMITS.compiledChars) {
+      fail(
+        path,
+        `the filter compiles to more than ${FILTER_LIMITS.compiledChars} characters of JSON: use fewer values or shorter field paths`,
+      )
+    }
+  }
 }
 
-/** `a.b.c` as the path `['a','b','c']`; empty segments are refused. */
+/** `a.b.c` as the path `['a','b','c']`, within the bounds. */
 function fieldPath(key: string, path: string): string[] {
-  const segments = key.split('.')
-  if (segments.some((segment) => segment === '')) fail(path, 'a field name has an empty segment')
+  if (key.length > FILTER_LIMITS.fieldLength)
+    fail(
+      path,
+      `a field name has at most ${FILTER_LIMITS.fieldLength} characters, not ${key.length}`,
+    )
   if (key.includes('\u0000')) fail(path, 'a field name cannot contain NUL characters')
+  const segments = key.split('.')
+  if (segments.length > FILTER_LIMITS.pathSegments)
+    fail(
+      path,
+      `a field path has at most ${FILTER_LIMITS.pathSegments} segments, not ${segments.length}`,
+    )
+  if (segments.some((segment) => segment === '')) fail(path, 'a field name has an empty segment')
   return segments
 }
 
-/** `{ a: { b: value } }` for the path `['a','b']`. */
-function nest(field: readonly string[], value: unknown): Record<string, unknown> {
-  let nested: unknown = value
-  for (let i = field.length - 1; i >= 0; i--) {
-    // A fresh object per level: keys like __proto__ must stay plain data.
-    const level: Record<string, unknown> = Object.create(null)
-    level[field[i]!] = nested
-    nested = level
-  }
-  return nested as Record<string, unknown>
+/** Wraps a JSON value's text in the objects of a path: `{"a":{"b":<value>}}` for `a.b`. */
+function nesting(field: readonly string[]): (text: string) => string {
+  const open = field.map((segment) => `{${JSON.stringify(segment)}:`).join('')
+  const close = '}'.repeat(field.length)
+  return (text) => `${open}${text}${close}`
 }
 
-function scalar(value: unknown, path: string): string | number | boolean | null {
+function list(operand: unknown, path: string, min = 1): Scalar[] {
+  if (!Array.isArray(operand) || operand.length < min)
+    fail(path, min > 0 ? 'expected a non-empty array' : 'expected an array')
+  if (operand.length > FILTER_LIMITS.list)
+    fail(path, `expected at most ${FILTER_LIMITS.list} values, not ${operand.length}`)
+  return operand.map((item, index) => scalar(item, `${path}.${index}`))
+}
+
+function comparable(value: unknown, path: string): number | string {
+  if (typeof value === 'string') return scalar(value, path) as string
+  if (typeof value === 'number') return finite(value, path)
+  return fail(path, 'expected a number or a string')
+}
+
+function scalar(value: unknown, path: string): Scalar {
   // Postgres text cannot hold NUL, so no stored value can equal such a string.
   if (typeof value === 'string' && value.includes('\u0000'))
     fail(path, 'strings cannot contain NUL characters')
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return value
-  if (typeof value === 'number' && Number.isFinite(value)) return value
+  if (typeof value === 'number') return finite(value, path)
+  if (Array.isArray(value)) fail(path, 'expected a string, number, boolean or null, not an array')
   return fail(path, 'expected a string, number, boolean or null')
+}
+
+/** A compared number must be finite: JSON.stringify would send Infinity as null. */
+function finite(value: number, path: string): number {
+  if (!Number.isFinite(value)) fail(path, 'expected a finite number')
+  return value
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/** A key as messages show it: a hostile one may be megabytes long. */
+function shown(key: string): string {
+  return key.length > 64 ? `${key.slice(0, 64)}…` : key
 }
 
 function fail(path: string, message: string): never {

@@ -1,0 +1,98 @@
+/**
+ * Parsing a request body as JSON within bounds that make the most expensive admissible body
+ * cheap: a nesting depth checked on the text before anything is built, then one pass over the
+ * parsed value that refuses what JSON allows but no later step can hold (numbers that overflow
+ * to Infinity, lone UTF-16 surrogates, a `__proto__` key that plain objects would drop).
+ * Every refusal is a 400 that names the bound or the path at fault.
+ */
+import { HttpError } from './errors.ts'
+
+/** Deepest nesting of arrays and objects a body may have. */
+export const MAX_JSON_DEPTH = 32
+
+/**
+ * Parses `text` as JSON, refusing bodies nested deeper than `MAX_JSON_DEPTH`, non-finite
+ * numbers, invalid Unicode and `__proto__` keys.
+ *
+ * @throws HttpError 400 `invalid_json` naming the bound or the path at fault.
+ * @example
+ * parseJsonInput('{"year":{"$gt":1e400}}')
+ * // throws: year.$gt: 1e400 is not a finite number (it overflows a double)
+ */
+export function parseJsonInput(text: string): unknown {
+  checkDepth(text)
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error)
+    throw invalidJson(`request body is not valid JSON: ${detail}`)
+  }
+  checkValue(value, [])
+  return value
+}
+
+/**
+ * Refuses text nested deeper than the bound, in one pass over its characters: a deep body
+ * would otherwise be built whole and then overflow the stack of whatever walks it.
+ */
+function checkDepth(text: string): void {
+  let depth = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (inString) {
+      if (c === 0x5c)
+        i++ // a backslash: the next character is escaped
+      else if (c === 0x22) inString = false
+    } else if (c === 0x22) {
+      inString = true
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > MAX_JSON_DEPTH)
+        throw invalidJson(`request body nests deeper than ${MAX_JSON_DEPTH} levels`)
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--
+    }
+  }
+}
+
+/** Walks a parsed value (at most `MAX_JSON_DEPTH` deep) for what no later step can hold. */
+function checkValue(value: unknown, path: (string | number)[]): void {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value))
+      throw invalidJson(`${where(path)}: not a finite number (it overflows a double)`)
+  } else if (typeof value === 'string') {
+    if (LONE_SURROGATE_PATTERN.test(value)) throw invalidJson(`${where(path)}: ${LONE_SURROGATE}`)
+  } else if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      path.push(i)
+      checkValue(value[i], path)
+      path.pop()
+    }
+  } else if (value !== null && typeof value === 'object') {
+    for (const key of Object.keys(value)) {
+      path.push(key)
+      if (LONE_SURROGATE_PATTERN.test(key))
+        throw invalidJson(`${where(path)}: the key has ${LONE_SURROGATE}`)
+      if (key === '__proto__')
+        throw invalidJson(`${where(path)}: "__proto__" is not allowed as a key`)
+      checkValue((value as Record<string, unknown>)[key], path)
+      path.pop()
+    }
+  }
+}
+
+/** In a `u` pattern a well-formed pair is one code point: only a lone half matches. */
+const LONE_SURROGATE_PATTERN = /\p{Surrogate}/u
+const LONE_SURROGATE = 'a lone UTF-16 surrogate (\\ud800-\\udfff), which is not valid Unicode'
+
+/** A path for messages, shortened: a hostile key may be megabytes long. */
+function where(path: readonly (string | number)[]): string {
+  if (path.length === 0) return 'body'
+  const text = path.map((part) => String(part).slice(0, 64)).join('.')
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text
+}
+
+function invalidJson(message: string): HttpError {
+  return new HttpError(400, 'invalid_json', message)
+}
