@@ -1,12 +1,7 @@
 /**
- * The playground's server: the page (bundled from playground/web/ on first request), the keys
- * it calls the functions with, and the reads the SDK has no call for (collections, rows, the
- * EXPLAIN of an `items` search). Inserts and searches do not come here: the page sends them
- * through the SDK to the functions, as an app would.
- *
- * A local development tool like Supabase Studio, never deployed: it listens on 127.0.0.1
- * only, answers only requests addressed to that host, and hands the service_role key to the
- * page, as Studio holds it too.
+ * The playground's server: the page, the keys it calls the functions with, and the reads the
+ * SDK has no call for (collections, rows, the plan of an `items` search). A local tool like
+ * Supabase Studio, which holds the service_role key too: 127.0.0.1 only, for that host only.
  */
 import { readFile } from 'node:fs/promises'
 import http from 'node:http'

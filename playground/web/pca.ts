@@ -1,11 +1,6 @@
 /**
- * Principal component analysis, to draw vectors of any dimension in the 3-D scatter.
- *
- * Written here rather than taken from a library because it is small and the page needs only
- * the top few components: subspace iteration on the covariance (which is never formed: each
- * step costs two passes over the data, so a thousand 1536-dimension embeddings take
- * milliseconds a step), with a Rayleigh–Ritz step that turns the subspace into eigenvectors.
- * Deterministic: the same data gives the same axes, signs included.
+ * Principal component analysis for the 3-D scatter: only the top few components, by subspace
+ * iteration on a covariance that is never formed, then Rayleigh–Ritz. Deterministic.
  */
 
 /** A fitted projection: centre on `mean`, then take the dot product with each component. */
@@ -150,10 +145,8 @@ export function projectPca(pca: Pca, vector: readonly number[]): number[] {
 }
 
 /**
- * How the scatter fits its PCA. A picture needs no more than 1e-6: where eigenvalues are
- * close, any axes of their span show as much, and those are the cases that converge
- * slowly. With at most 25 steps on at most 500 rows, 1536 dimensions take well under a
- * second; the other rows are projected, not fitted.
+ * How the scatter fits its PCA: 1e-6 is plenty for a picture, and 25 steps on 500 rows keep
+ * 1536 dimensions under a second (the other rows are projected, not fitted).
  */
 export const SCATTER_PCA = { tolerance: 1e-6, maxIterations: 25, maxRows: 500 } as const
 

@@ -1,10 +1,6 @@
 /**
- * A collection's values in the playground: read from what a person types, shown in the
- * tables, and turned into numbers for the scatter.
- *
- * As for `items` (vectors.ts), only the shape is checked when reading: the elements go to
- * the SDK as typed, so that the function's answer (`values: expected 3 dimensions, not 4`)
- * is what the page shows, as an app would see it.
+ * A collection's values: read from what a person types (the shape only: the elements are the
+ * SDK's and the function's to refuse, as an app would see), shown in tables, drawn as numbers.
  */
 import type { SparseValues, VectorValues, VectorValuesInput } from '../../src/index.ts'
 import type { VectorType } from './types.ts'

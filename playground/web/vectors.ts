@@ -1,8 +1,6 @@
 /**
- * Reading the vectors a person types into the playground's forms. Only the shape is checked
- * here (JSON, an array, one vector or a list of them): the elements go to the SDK as typed,
- * so that its validation and the function's answer (`expected 3 dimensions, not 4`) are
- * what the page shows, as an app using the SDK would see them.
+ * The vectors typed into the `items` forms: only the shape is checked here, so that the
+ * SDK's and the function's refusals (`expected 3 dimensions, not 4`) are what the page shows.
  */
 
 /**
