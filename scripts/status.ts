@@ -1,7 +1,8 @@
 /**
- * `npm run -s status [-- --json]`: the running stack's URLs and keys, under the names
- * `supabase status -o json` uses. Exits 1 when no stack is running.
+ * `npm run -s status [-- --json]`: the running stack's URLs, keys and JWT secret, under the
+ * names `supabase status -o json` uses. Exits 1 when no stack is running.
  */
+import { stackJwtSecret } from '../stack/keys.ts'
 import { readRunningStatus } from '../stack/state.ts'
 
 const status = await readRunningStatus()
@@ -9,8 +10,16 @@ if (!status) {
   console.error('Matchbox is not running: start it with `npm start`')
   process.exit(1)
 }
+let jwtSecret: string
+try {
+  jwtSecret = await stackJwtSecret(status.ANON_KEY)
+} catch (error) {
+  console.error(error instanceof Error ? error.message : String(error))
+  process.exit(1)
+}
+const all = { ...status, JWT_SECRET: jwtSecret }
 if (process.argv.includes('--json')) {
-  console.log(JSON.stringify(status))
+  console.log(JSON.stringify(all))
 } else {
-  for (const [name, value] of Object.entries(status)) console.log(`${name.padStart(16)}: ${value}`)
+  for (const [name, value] of Object.entries(all)) console.log(`${name.padStart(16)}: ${value}`)
 }

@@ -1,6 +1,7 @@
 /**
  * The SQL of a collection's migration: its table, vector and metadata indexes, row-level
- * security, and an RPC match function, all derived from one CollectionSpec.
+ * security for its access mode (public, owner or tenant), and an RPC match function, all
+ * derived from one CollectionSpec.
  */
 import { METRIC_OPERATORS, operatorClass } from '../../supabase/functions/_shared/vector-kinds.ts'
 import { COLLECTION_MARKER } from '../../supabase/functions/vectors/shape.ts'
@@ -34,17 +35,17 @@ export function collectionMigrationSql(spec: CollectionSpec): string {
 
   return `-- Collection "${name}": ${spec.type}(${spec.dimensions}) embeddings, ${spec.metric} distance, ${indexDescription}.
 -- Written by \`npm run collection:new\`. The vectors edge function finds the collection by the
--- comment on its table and reads its type, dimensions, metric and index from the catalog.
+-- comment on its table and reads its type, dimensions, metric, index and access from the catalog.
 
 create table ${table} (
   id text primary key check (id <> '' and length(id) <= 512),
   embedding ${type} not null,
-  metadata jsonb not null default '{}'::jsonb check (jsonb_typeof(metadata) = 'object'),
+  metadata jsonb not null default '{}'::jsonb check (jsonb_typeof(metadata) = 'object'),${ownershipColumn(spec)}
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now()
 );
 
-comment on table ${table} is '${COLLECTION_MARKER} {"metric":"${spec.metric}"}';
+comment on table ${table} is '${COLLECTION_MARKER} ${markerJson(spec)}';
 
 -- The operator class matches the metric, so \`order by embedding ${METRIC_OPERATORS[spec.metric]} query\` uses the index.
 create index ${name}_embedding_idx on ${table}
@@ -53,7 +54,7 @@ create index ${name}_embedding_idx on ${table}
 
 -- jsonb_path_ops serves containment (@>), which metadata equality filters compile to.
 create index ${name}_metadata_idx on ${table} using gin (metadata jsonb_path_ops);
-
+${ownershipIndex(spec)}
 create trigger ${name}_touch_updated_at
   before update on ${table}
   for each row execute function public.matchbox_touch_updated_at();
@@ -61,19 +62,7 @@ create trigger ${name}_touch_updated_at
 alter table ${table} enable row level security;
 
 revoke all on table ${table} from anon, authenticated, service_role;
-grant select on table ${table} to anon, authenticated;
-grant select, insert, update, delete on table ${table} to service_role;
-
-create policy "${name} is readable by everyone"
-  on ${table} for select
-  to anon, authenticated
-  using (true);
-
-create policy "service role manages ${name}"
-  on ${table} for all
-  to service_role
-  using (true)
-  with check (true);
+${accessRules(spec)}
 
 -- For RPC callers (supabase.rpc('match_${name}', …)): the match_count nearest rows whose
 -- metadata contains \`filter\`. The iterative scan keeps searching the index until enough
@@ -102,6 +91,96 @@ as $$
 $$;
 
 revoke all on function public.match_${name}(${type}, int, jsonb) from public;
-grant execute on function public.match_${name}(${type}, int, jsonb) to anon, authenticated, service_role;
+grant execute on function public.match_${name}(${type}, int, jsonb) to ${spec.access === 'public' ? 'anon, ' : ''}authenticated, service_role;
 `
+}
+
+/**
+ * The marker comment's JSON: the declared metric, and the access mode unless it is public
+ * (so that the comments of collections made before access modes still read the same).
+ */
+function markerJson(spec: CollectionSpec): string {
+  return JSON.stringify(
+    spec.access === 'public'
+      ? { metric: spec.metric }
+      : { metric: spec.metric, access: spec.access },
+  )
+}
+
+/**
+ * The caller's owner or tenant as policies compare it, in a subselect so that Postgres
+ * evaluates it once per statement, not once per row (Supabase's advice for RLS performance).
+ */
+export const OWNERSHIP = {
+  owner: { column: 'owner_id', caller: '(select auth.uid())' },
+  tenant: { column: 'tenant_id', caller: "(select auth.jwt() -> 'app_metadata' ->> 'tenant_id')" },
+} as const
+
+function ownershipColumn(spec: CollectionSpec): string {
+  if (spec.access === 'owner') return '\n  owner_id uuid not null default auth.uid(),'
+  if (spec.access === 'tenant') {
+    return "\n  tenant_id text not null default (auth.jwt() -> 'app_metadata' ->> 'tenant_id') check (tenant_id <> ''),"
+  }
+  return ''
+}
+
+function ownershipIndex(spec: CollectionSpec): string {
+  if (spec.access === 'public') return ''
+  const { column } = OWNERSHIP[spec.access]
+  return `
+-- Serves the ${column} condition of every user's statement (policy and query alike), and with
+-- id second, a user's listing in id order.
+create index ${spec.name}_${column}_idx on public.${spec.name} (${column}, id);
+`
+}
+
+/** Grants and row-level security policies for the collection's access mode. */
+function accessRules(spec: CollectionSpec): string {
+  const { name } = spec
+  const table = `public.${name}`
+  const serviceRole = `grant select, insert, update, delete on table ${table} to service_role;
+
+create policy "service role manages ${name}"
+  on ${table} for all
+  to service_role
+  using (true)
+  with check (true);`
+  if (spec.access === 'public') {
+    return `grant select on table ${table} to anon, authenticated;
+${serviceRole}
+
+create policy "${name} is readable by everyone"
+  on ${table} for select
+  to anon, authenticated
+  using (true);`
+  }
+  const { column, caller } = OWNERSHIP[spec.access]
+  const whose = spec.access === 'owner' ? 'their own rows' : "their tenant's rows"
+  const mine = `${column} = ${caller}`
+  return `-- anon gets nothing. Users write id, embedding and metadata; ${column} comes from their
+-- token (its default), and only service_role may set or change it.
+grant select, delete on table ${table} to authenticated;
+grant insert (id, embedding, metadata), update (embedding, metadata) on table ${table} to authenticated;
+${serviceRole}
+
+create policy "users read ${whose} of ${name}"
+  on ${table} for select
+  to authenticated
+  using (${mine});
+
+create policy "users add ${whose} to ${name}"
+  on ${table} for insert
+  to authenticated
+  with check (${mine});
+
+create policy "users change ${whose} of ${name}"
+  on ${table} for update
+  to authenticated
+  using (${mine})
+  with check (${mine});
+
+create policy "users delete ${whose} of ${name}"
+  on ${table} for delete
+  to authenticated
+  using (${mine});`
 }

@@ -13,6 +13,7 @@ import {
   VECTOR_TYPES,
   type VectorType,
 } from '../../supabase/functions/_shared/vector-kinds.ts'
+import { ACCESS_MODES, type AccessMode } from '../../supabase/functions/_shared/vectors-contract.ts'
 import { COLLECTION_NAME } from '../../supabase/functions/vectors/shape.ts'
 
 /** Everything a collection's migration needs. */
@@ -28,6 +29,8 @@ export interface CollectionSpec {
   efConstruction?: number
   /** IVFFlat: number of lists. */
   lists?: number
+  /** Who reads and writes the records: everyone reads (`public`), or each user or tenant their own. */
+  access: AccessMode
 }
 
 /** A definition pgvector cannot serve; the message names the limit. */
@@ -48,6 +51,8 @@ export interface CollectionInput {
   m?: string | number
   efConstruction?: string | number
   lists?: string | number
+  /** `public` (the default), `owner` or `tenant`. */
+  access?: string
 }
 
 /**
@@ -56,7 +61,7 @@ export interface CollectionInput {
  * @throws CollectionSpecError naming what is wrong and the limit it breaks.
  * @example
  * parseCollectionSpec({ name: 'docs', dimensions: '384' })
- * // { name: 'docs', dimensions: 384, type: 'vector', metric: 'cosine', index: 'hnsw', m: 16, efConstruction: 64 }
+ * // { name: 'docs', dimensions: 384, type: 'vector', metric: 'cosine', index: 'hnsw', m: 16, efConstruction: 64, access: 'public' }
  */
 export function parseCollectionSpec(input: CollectionInput): CollectionSpec {
   const name = input.name ?? ''
@@ -70,6 +75,7 @@ export function parseCollectionSpec(input: CollectionInput): CollectionSpec {
   const type = oneOf(input.type ?? 'vector', VECTOR_TYPES, '--type')
   const metric = oneOf(input.metric ?? (type === 'bit' ? 'hamming' : 'cosine'), METRICS, '--metric')
   const index = oneOf(input.index ?? 'hnsw', INDEX_METHODS, '--index')
+  const access = oneOf(input.access ?? 'public', ACCESS_MODES, '--access')
   const dimensions = integer(input.dimensions, '--dimensions', 1, Number.MAX_SAFE_INTEGER)
   checkDimensions(type, dimensions)
   const reason = unsupportedReason(type, metric, index)
@@ -85,13 +91,13 @@ export function parseCollectionSpec(input: CollectionInput): CollectionSpec {
         `--ef-construction must be at least twice --m (${2 * m}), not ${efConstruction}`,
       )
     }
-    return { name, dimensions, type, metric, index, m, efConstruction }
+    return { name, dimensions, type, metric, index, m, efConstruction, access }
   }
   if (input.m !== undefined || input.efConstruction !== undefined) {
     throw new CollectionSpecError('--m and --ef-construction apply to hnsw indexes, not ivfflat')
   }
   const lists = integer(input.lists ?? 100, '--lists', 1, 32768)
-  return { name, dimensions, type, metric, index, lists }
+  return { name, dimensions, type, metric, index, lists, access }
 }
 
 function checkDimensions(type: VectorType, dimensions: number): void {

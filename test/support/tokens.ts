@@ -1,6 +1,6 @@
 /** JWTs for auth tests: good ones, and each way a bad one can be bad. */
 import { SignJWT, UnsecuredJWT } from 'jose'
-import { LOCAL_JWT_SECRET } from '../../stack/keys.ts'
+import { LOCAL_JWT_SECRET, signUserToken } from '../../stack/keys.ts'
 
 /** An HS256 token with `claims`, signed with `secret` (the local one by default). */
 export function signToken(
@@ -20,4 +20,15 @@ export async function badTokens(): Promise<Record<string, string>> {
     expired: await signToken({ role: 'anon' }, { expiresAt: Math.floor(Date.now() / 1000) - 60 }),
     'none algorithm': new UnsecuredJWT({ role: 'service_role' }).setIssuedAt().encode(),
   }
+}
+
+/**
+ * A user's access token as `npm run token` makes it (Supabase Auth's claims), signed with the
+ * local secret the test stack uses.
+ */
+export function userToken(
+  user: string,
+  options: { tenant?: string; email?: string } = {},
+): Promise<string> {
+  return signUserToken({ user, ...options }, LOCAL_JWT_SECRET)
 }

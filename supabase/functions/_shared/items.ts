@@ -113,7 +113,7 @@ async function checkDimensions(embeddings: readonly (readonly number[])[]): Prom
   return dimensions
 }
 
-/** The items column as `toVectorText` checks values against it. */
+/** The items column as `toVectorText` checks values against it: searched by cosine distance. */
 function itemsShape(dimensions: number) {
-  return { type: 'vector', dimensions, indexed: true } as const
+  return { type: 'vector', dimensions, indexed: true, metric: 'cosine' } as const
 }

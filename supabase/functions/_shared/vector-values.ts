@@ -12,7 +12,7 @@
 import { FLOAT4_MAX } from './contract.ts'
 import { HttpError } from './errors.ts'
 import type { SparseValues, VectorValues } from './vectors-contract.ts'
-import { HALFVEC_MAX, SPARSEVEC_MAX_NONZERO, type VectorType } from './vector-kinds.ts'
+import { HALFVEC_MAX, type Metric, SPARSEVEC_MAX_NONZERO, type VectorType } from './vector-kinds.ts'
 
 /** What values are checked against. */
 export interface VectorShape {
@@ -20,7 +20,12 @@ export interface VectorShape {
   dimensions: number
   /** Whether the collection has a vector index (which limits sparsevec's non-zero elements). */
   indexed: boolean
+  /** The distance searched by; cosine refuses zero vectors, which have no cosine distance. */
+  metric?: Metric | null
 }
+
+const ZERO_VECTOR =
+  'a zero vector has no cosine distance (it has no direction): send one with a non-zero element'
 
 /**
  * pgvector's text form of `values` for a column of `shape`.
@@ -77,6 +82,7 @@ function denseText(
       invalid(`${path}.${index}`, 'expected a finite number')
     if (Math.abs(value) > max) invalid(`${path}.${index}`, `out of range for a ${what} element`)
   })
+  if (shape.metric === 'cosine' && values.every((value) => value === 0)) invalid(path, ZERO_VECTOR)
   return `[${values.join(',')}]`
 }
 
@@ -136,6 +142,9 @@ function sparseText(shape: VectorShape, values: unknown, path: string): string {
       invalid(`${path}.values.${i}`, 'out of range for a float4 element')
     return [index, value] as const
   })
+  if (shape.metric === 'cosine' && pairs.every(([, value]) => value === 0)) {
+    invalid(path, ZERO_VECTOR)
+  }
   pairs.sort((a, b) => a[0] - b[0])
   for (let i = 1; i < pairs.length; i++) {
     if (pairs[i]![0] === pairs[i - 1]![0])

@@ -103,7 +103,8 @@ function sameShape(a: Collection, b: Collection): boolean {
     a.columnType === b.columnType &&
     a.metric === b.metric &&
     a.index === b.index &&
-    a.lists === b.lists
+    a.lists === b.lists &&
+    a.access === b.access
   )
 }
 

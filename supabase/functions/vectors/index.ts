@@ -4,11 +4,15 @@
  * - `POST upsert`  `{"records":[{"id","values","metadata"?}, …]}` → `{"upserted":n}`
  * - `POST fetch`   `{"ids":[…]}` → `{"records":[{"id","values","metadata"}, …]}`
  * - `POST delete`  `{"ids":[…]}` or `{"filter":{…}}` → `{"deleted":n}`
+ * - `POST update`  `{"id","metadata"?,"values"?,"mode"?}` or `{"filter","metadata","mode"?}` → `{"updated":n}`
  * - `POST query`   `{"vector"|"id", "topK", "filter", "includeValues", "includeMetadata",
  *                   "efSearch"|"probes", "scan"}` → `{"matches":[{"id","distance",…}, …]}`
- * - `GET describe` → `{"name","dimensions","type","metric","index","count"}`
+ * - `POST list`    `{"limit"?,"cursor"?,"filter"?,"prefix"?}` → `{"ids":[…],"nextCursor"}`
+ * - `POST count`   `{"filter"?}` → `{"count":n}`
+ * - `GET describe` → `{"name","dimensions","type","metric","index","access","estimatedCount"}`
  *
- * The collection's type, dimensions, metric and index come from the database catalog.
+ * The collection's type, dimensions, metric, index and access mode come from the database
+ * catalog; in owner and tenant collections each user reads and writes their own records.
  */
 import { routeVectorsRequest } from './routes.ts'
 

@@ -12,6 +12,7 @@ import {
   type QueryMatch,
   type QueryRequest,
 } from '../_shared/vectors-contract.ts'
+import { authorize, ownershipColumn, type Scope, scopeCondition, whereClause } from './access.ts'
 import type { Collection } from './catalog.ts'
 import { compileFilter, SqlParams } from './filter.ts'
 
@@ -23,13 +24,16 @@ export type ScanUsed = 'index' | 'exact'
  * through. With a filter, pgvector's iterative index scan keeps walking the index until topK
  * rows pass it; when few rows match, an exact scan of them is taken instead; and when the
  * index walk still comes back short, the exact scan fills in, so a query returns topK rows
- * whenever at least topK rows match.
+ * whenever at least topK rows match. A user of an owner or tenant collection is one more
+ * filter, the same way (row-level security would otherwise drop rows after the index walk):
+ * few visible rows are scanned exactly, found through the index on the owner or tenant.
  */
 export async function queryCollection(
   collection: Collection,
   input: z.output<typeof QueryRequest>,
   caller: Caller,
 ): Promise<{ matches: QueryMatch[]; scan: ScanUsed; plan?: string[] }> {
+  const scope = authorize(collection, caller, 'read')
   checkTuning(collection, input)
   if (input.explain && caller.role !== 'service_role') {
     throw new HttpError(403, 'forbidden', 'explain: needs the service_role key')
@@ -38,29 +42,30 @@ export async function queryCollection(
     const vector =
       input.vector !== undefined
         ? toVectorText(collection, input.vector, 'vector')
-        : await storedVector(tx, collection, input.id!)
+        : await storedVector(tx, collection, input.id!, scope)
     const params = new SqlParams()
     const query = params.add(vector, collection.columnType)
-    const where = input.filter ? `where ${compileFilter(input.filter, 'c.metadata', params)}` : ''
+    const where = conditions(input, scope, params)
     await tuneIndexScan(tx, collection, input)
 
     let scan: ScanUsed = input.scan === 'exact' || !collection.indexed ? 'exact' : 'index'
-    if (scan === 'index' && input.scan === 'auto' && input.filter) {
+    if (scan === 'index' && input.scan === 'auto' && where) {
       // Its own parameters: the count does not use the query vector.
       const countParams = new SqlParams()
-      const condition = compileFilter(input.filter, 'c.metadata', countParams)
       const [{ n }] = (await tx.unsafe(
-        `select count(*)::int as n from (select 1 from ${collection.table} as c where ${condition} limit ${EXACT_SCAN_THRESHOLD}) as s`,
+        `select count(*)::int as n from (select 1 from ${collection.table} as c ${conditions(input, scope, countParams)} limit ${EXACT_SCAN_THRESHOLD}) as s`,
         countParams.values as never[],
       )) as unknown as [{ n: number }]
       if (n < EXACT_SCAN_THRESHOLD) scan = 'exact'
     }
     const limit = params.add(input.topK, 'int')
+    const owner = ownershipColumn(collection, caller)
     const columns = [
       'c.id',
       `c.embedding ${collection.operator} ${query} as distance`,
       input.includeValues ? 'c.embedding::text as values' : '',
       input.includeMetadata ? 'c.metadata' : '',
+      owner ? `c.${owner}::text as owner` : '',
     ].filter(Boolean)
     // Relaxed iterative scans may return rows slightly out of order: the outer query sorts.
     const sql = `select * from (
@@ -83,10 +88,19 @@ export async function queryCollection(
       const match: QueryMatch = { id: row.id, distance: row.distance }
       if (input.includeValues) match.values = fromVectorText(collection.type, row.values)
       if (input.includeMetadata) match.metadata = row.metadata
+      if (owner) match[owner] = row.owner
       return match
     })
     return plan ? { matches, scan, plan } : { matches, scan }
   })
+}
+
+/** The query's `where`: its filter and the caller's scope, with their values in `params`. */
+function conditions(input: z.output<typeof QueryRequest>, scope: Scope, params: SqlParams): string {
+  return whereClause(
+    input.filter ? compileFilter(input.filter, 'c.metadata', params) : undefined,
+    scopeCondition(scope, params),
+  )
 }
 
 async function runScan(tx: Transaction, sql: string, values: unknown[], scan: ScanUsed) {
@@ -135,10 +149,21 @@ async function tuneIndexScan(
   }
 }
 
-async function storedVector(tx: Transaction, collection: Collection, id: string): Promise<string> {
+/**
+ * The stored vector of record `id`, among those the caller sees: another user's record is not
+ * found, in the same words as one that does not exist.
+ */
+async function storedVector(
+  tx: Transaction,
+  collection: Collection,
+  id: string,
+  scope: Scope,
+): Promise<string> {
+  const params = new SqlParams()
+  const where = whereClause(`c.id = ${params.add(id, 'text')}`, scopeCondition(scope, params))
   const [row] = await tx.unsafe(
-    `select c.embedding::text as values from ${collection.table} as c where c.id = $1`,
-    [id],
+    `select c.embedding::text as values from ${collection.table} as c ${where}`,
+    params.values as never[],
   )
   if (!row)
     throw new HttpError(

@@ -1,19 +1,44 @@
 /**
  * The `vectors` function's routes: `/vectors/<collection>/<route>` to the pipeline of that
- * route, each with its method, schema and work. The route table is the one list of routes.
+ * route, each with its method, schema, who may call it and its work. The route table is the
+ * one list of routes.
  */
+import type { Caller } from '../_shared/auth.ts'
 import { errorResponse, getEndpoint, postEndpoint } from '../_shared/http.ts'
 import {
+  CountRequest,
   DeleteRequest,
   FetchRequest,
+  ListRequest,
   QueryRequest,
+  UpdateRequest,
   UpsertRequest,
 } from '../_shared/vectors-contract.ts'
-import { withCollection } from './catalog.ts'
+import { authorize, type RouteKind } from './access.ts'
+import { findCollection, withCollection } from './catalog.ts'
+import { listRecords } from './list.ts'
 import { queryCollection } from './query.ts'
-import { deleteRecords, describeCollection, fetchRecords, upsertRecords } from './records.ts'
+import {
+  countRecords,
+  deleteRecords,
+  describeCollection,
+  fetchRecords,
+  updateRecords,
+  upsertRecords,
+} from './records.ts'
 
 type Handler = (request: Request) => Promise<Response>
+
+/**
+ * The pipeline's `authorize` for a `kind` route of collection `name`: a caller who may not
+ * use it (anon on an owner collection, a user writing a public one, a token without a tenant)
+ * is refused before the body is validated, from the cached access mode.
+ */
+function allowed(name: string, kind: RouteKind): (caller: Caller) => Promise<void> {
+  return async (caller) => {
+    authorize(await findCollection(name), caller, kind)
+  }
+}
 
 /** Each route: the `fetch` handler of its pipeline, given the collection's name. */
 const ROUTES: Readonly<Record<string, (name: string) => Handler>> = {
@@ -21,6 +46,7 @@ const ROUTES: Readonly<Record<string, (name: string) => Handler>> = {
     postEndpoint({
       schema: UpsertRequest,
       status: 200,
+      authorize: allowed(name, 'write'),
       handle: (input, caller) =>
         withCollection(name, (collection) => upsertRecords(collection, input, caller)),
     }),
@@ -28,6 +54,7 @@ const ROUTES: Readonly<Record<string, (name: string) => Handler>> = {
     postEndpoint({
       schema: FetchRequest,
       status: 200,
+      authorize: allowed(name, 'read'),
       handle: (input, caller) =>
         withCollection(name, (collection) => fetchRecords(collection, input, caller)),
     }),
@@ -35,13 +62,23 @@ const ROUTES: Readonly<Record<string, (name: string) => Handler>> = {
     postEndpoint({
       schema: DeleteRequest,
       status: 200,
+      authorize: allowed(name, 'write'),
       handle: (input, caller) =>
         withCollection(name, (collection) => deleteRecords(collection, input, caller)),
+    }),
+  update: (name) =>
+    postEndpoint({
+      schema: UpdateRequest,
+      status: 200,
+      authorize: allowed(name, 'write'),
+      handle: (input, caller) =>
+        withCollection(name, (collection) => updateRecords(collection, input, caller)),
     }),
   query: (name) =>
     postEndpoint({
       schema: QueryRequest,
       status: 200,
+      authorize: allowed(name, 'read'),
       handle: async (input, caller) => {
         const { matches, scan, plan } = await withCollection(name, (collection) =>
           queryCollection(collection, input, caller),
@@ -49,6 +86,23 @@ const ROUTES: Readonly<Record<string, (name: string) => Handler>> = {
         return input.explain ? { matches, scan, plan } : { matches }
       },
     }),
+  list: (name) =>
+    postEndpoint({
+      schema: ListRequest,
+      status: 200,
+      authorize: allowed(name, 'read'),
+      handle: (input, caller) =>
+        withCollection(name, (collection) => listRecords(collection, input, caller)),
+    }),
+  count: (name) =>
+    postEndpoint({
+      schema: CountRequest,
+      status: 200,
+      authorize: allowed(name, 'read'),
+      handle: (input, caller) =>
+        withCollection(name, (collection) => countRecords(collection, input, caller)),
+    }),
+  // No body to validate: describeCollection refuses a caller itself.
   describe: (name) =>
     getEndpoint((caller) =>
       withCollection(name, (collection) => describeCollection(collection, caller)),

@@ -14,10 +14,12 @@ import {
   type VectorType,
 } from '../_shared/vector-kinds.ts'
 import type { VectorShape } from '../_shared/vector-values.ts'
+import { ACCESS_MODES, type AccessMode } from '../_shared/vectors-contract.ts'
 
 /**
  * The comment that marks a table as a Matchbox collection. `collection:new` writes it with
- * the declared metric as JSON after it (`matchbox collection {"metric":"l2"}`).
+ * the declared metric and, unless public, the access mode as JSON after it
+ * (`matchbox collection {"metric":"l2"}`, `matchbox collection {"metric":"cosine","access":"owner"}`).
  */
 export const COLLECTION_MARKER = 'matchbox collection'
 
@@ -46,6 +48,8 @@ export interface Collection extends VectorColumn {
   metric: Metric
   /** `operator(extensions.<=>)`: the metric's distance operator. */
   operator: string
+  /** Who reads and writes its records, as its marker declares. */
+  access: AccessMode
 }
 
 /**
@@ -116,10 +120,14 @@ export async function readCollection(
   const table = `public.${name}`
   const column = await readVectorColumn(sql, table, 'embedding')
   if (!column?.comment?.startsWith(COLLECTION_MARKER) || !column.metric) return undefined
+  // An access mode this code does not know is not guessed at: no collection, no access.
+  const access = declaredAccess(column.comment)
+  if (!access) return undefined
   return {
     ...column,
     name,
     table,
+    access,
     metric: column.metric,
     operator: `operator(extensions.${METRIC_OPERATORS[column.metric]})`,
   }
@@ -149,10 +157,35 @@ export async function collectionNames(sql: postgres.Sql): Promise<string[]> {
  * declaredMetric('matchbox collection {"metric":"l2"}') // 'l2'
  */
 export function declaredMetric(comment: string | null): Metric | null {
+  const { metric } = markerFields(comment) ?? {}
+  return METRICS.find((known) => known === metric) ?? null
+}
+
+/**
+ * The access mode a collection's marker comment declares: `public` when it names none (as
+ * collections made before access modes do), null for an unknown mode or any other comment.
+ *
+ * @example
+ * declaredAccess('matchbox collection {"metric":"cosine","access":"owner"}') // 'owner'
+ * declaredAccess('matchbox collection {"metric":"l2"}') // 'public'
+ */
+export function declaredAccess(comment: string | null): AccessMode | null {
+  const fields = markerFields(comment)
+  if (!fields) return null
+  if (fields.access === undefined) return 'public'
+  return ACCESS_MODES.find((known) => known === fields.access) ?? null
+}
+
+/** The JSON fields after the marker, or null for a comment that is no marker. */
+function markerFields(comment: string | null): Record<string, unknown> | null {
   if (!comment?.startsWith(COLLECTION_MARKER)) return null
+  const rest = comment.slice(COLLECTION_MARKER.length).trim()
+  if (rest === '') return {}
   try {
-    const { metric } = JSON.parse(comment.slice(COLLECTION_MARKER.length)) as { metric?: unknown }
-    return METRICS.find((known) => known === metric) ?? null
+    const fields: unknown = JSON.parse(rest)
+    return typeof fields === 'object' && fields !== null && !Array.isArray(fields)
+      ? (fields as Record<string, unknown>)
+      : null
   } catch {
     return null
   }
