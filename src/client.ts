@@ -6,7 +6,6 @@ import {
   FUNCTION_NAMES,
   InsertItemsRequest,
   type InsertItemsResponse,
-  type Match,
   MatchItemsRequest,
   type MatchItemsResponse,
 } from '../supabase/functions/_shared/contract.ts'
@@ -32,6 +31,7 @@ export type ItemsClientSource = ClientSource
  * @example
  * const items = createItemsClient({ url: 'http://127.0.0.1:54321', key: anonKey })
  * const { data, error } = await items.matchItems([3, 1, 2], 4)
+ * // data.matches[0]: { id: 21, embedding: [3, 1, 2], distance: 0 }
  *
  * @example With supabase-js, whose session's token is sent
  * const items = createItemsClient(createClient(url, anonKey))
@@ -49,22 +49,23 @@ export class ItemsClient {
   }
 
   /**
-   * The `count` items nearest to `embedding` by cosine distance, nearest first.
+   * The `count` items nearest to `embedding` by cosine distance, nearest first. `data` is the
+   * function's answer, `{ matches }`, as every SDK call's `data` is its function's answer.
    *
    * @param count 1 to 200 (default 10).
    * @example
    * const { data } = await items.matchItems([3, 1, 2], 4)
-   * // [{ id: 22, embedding: [3, 1, 2], distance: 0 }, …]
+   * // data.matches: [{ id: 21, embedding: [3, 1, 2], distance: 0 }, …]
    * @example Trading speed for recall
    * await items.matchItems(embedding, 10, { efSearch: 100 })
    */
-  async matchItems(
+  matchItems(
     embedding: readonly number[],
     count?: number,
     options: MatchOptions = {},
-  ): Promise<MatchboxResult<Match[]>> {
+  ): Promise<MatchboxResult<MatchItemsResponse>> {
     const { efSearch, ...call } = options
-    const result = await this.#transport.call<MatchItemsResponse>(
+    return this.#transport.call<MatchItemsResponse>(
       FUNCTION_NAMES.matchItems,
       {
         method: 'POST',
@@ -73,26 +74,25 @@ export class ItemsClient {
       },
       call,
     )
-    return result.error ? result : { data: result.data.matches, error: null }
   }
 
   /**
    * Inserts embeddings, all or nothing (at most 1000 a call); needs the service_role key.
    *
-   * @returns the new ids, in the order of `embeddings`.
+   * @returns `{ ids }`: the new ids, in the order of `embeddings`.
    * @example
-   * const { data: ids } = await items.insertItems([[1, 2, 3], [1, 1, 1]])
+   * const { data } = await items.insertItems([[1, 2, 3], [1, 1, 1]])
+   * // data.ids: [29, 30]
    */
-  async insertItems(
+  insertItems(
     embeddings: readonly (readonly number[])[],
     options: CallOptions = {},
-  ): Promise<MatchboxResult<number[]>> {
+  ): Promise<MatchboxResult<InsertItemsResponse>> {
     const body = { items: embeddings.map((embedding) => ({ embedding: [...embedding] })) }
-    const result = await this.#transport.call<InsertItemsResponse>(
+    return this.#transport.call<InsertItemsResponse>(
       FUNCTION_NAMES.items,
       { method: 'POST', schema: InsertItemsRequest, body },
       options,
     )
-    return result.error ? result : { data: result.data.ids, error: null }
   }
 }

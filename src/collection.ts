@@ -1,14 +1,22 @@
 /**
- * A collection client: upsert, fetch, delete, query and describe over the `vectors` edge
- * function, typed by the collection's metadata.
+ * A collection client: upsert, fetch, delete, query, list, update, count and describe over the
+ * `vectors` edge function, typed by the collection's metadata. Every call's `data` is the
+ * function's answer as it is: `{ matches }`, `{ records }`, `{ ids, nextCursor }`, `{ count }`…
  */
 import {
   type CollectionDescription,
+  type CountResponse,
+  CountRequest,
   DeleteRequest,
   FetchRequest,
-  QueryRequest,
+  ListRequest,
+  type ListResponse,
+  MAX_LIST_LIMIT,
   type QueryMatch,
+  QueryRequest,
   type QueryResponse,
+  UpdateRequest,
+  type UpdateResponse,
   UpsertRequest,
   type VectorRecord,
   type VectorValuesInput,
@@ -26,6 +34,10 @@ export interface UpsertRecordInput<M extends Metadata> {
   /** Numbers (vector, halfvec), a 0/1 string or booleans (bit), or `{indices, values, dimensions}` (sparsevec). */
   values: VectorValuesInput
   metadata?: M
+  /** An `owner` collection's record owner (a user id); sent by service_role only. */
+  owner_id?: string
+  /** A `tenant` collection's record tenant; sent by service_role only. */
+  tenant_id?: string
 }
 
 /** A query: by a vector or by the stored vector of an id. */
@@ -47,6 +59,26 @@ export type QueryInput<M extends Metadata> = (
   scan?: 'auto' | 'index' | 'exact'
 }
 
+/** One page of ids: which ids, from where. */
+export interface ListInput<M extends Metadata> {
+  /** Ids per page (1 to 1000, default 100). */
+  limit?: number
+  /** The `nextCursor` of the page before; absent or null for the first page. */
+  cursor?: string | null
+  filter?: Filter<M>
+  /** Only ids that start with this. */
+  prefix?: string
+}
+
+/** A metadata patch: of the record `id` (metadata, values or both), or of every record a filter matches. */
+export type UpdateInput<M extends Metadata> = (
+  | { id: string; filter?: never; metadata?: Partial<M>; values?: VectorValuesInput }
+  | { filter: Filter<M>; id?: never; metadata: Partial<M>; values?: never }
+) & {
+  /** `merge` (default): the given top-level keys replace theirs; `replace`: the whole metadata. */
+  mode?: 'merge' | 'replace'
+}
+
 /**
  * The records of one collection.
  *
@@ -54,6 +86,7 @@ export type QueryInput<M extends Metadata> = (
  * const docs = client.collection<{ category: string; year: number }>('docs')
  * await docs.upsert([{ id: 'a', values: embedding, metadata: { category: 'news', year: 2024 } }])
  * const { data } = await docs.query({ vector: embedding, topK: 5, filter: { year: { $gte: 2020 } } })
+ * // data.matches: [{ id: 'a', distance: 0, metadata: { category: 'news', year: 2024 } }, …]
  */
 export class CollectionClient<M extends Metadata = Metadata> {
   readonly #transport: Transport
@@ -67,7 +100,12 @@ export class CollectionClient<M extends Metadata = Metadata> {
     this.#path = `vectors/${encodeURIComponent(name)}`
   }
 
-  /** Inserts records, replacing any with the same id; all or nothing (at most 1000 a call). */
+  /**
+   * Inserts records, replacing any with the same id; all or nothing (at most 1000 a call).
+   *
+   * @example
+   * const { data } = await docs.upsert([{ id: 'a', values: [1, 0, 0] }]) // data: { upserted: 1 }
+   */
   upsert(
     records: readonly UpsertRecordInput<M>[],
     options?: CallOptions,
@@ -79,20 +117,29 @@ export class CollectionClient<M extends Metadata = Metadata> {
     )
   }
 
-  /** The records with these ids, in that order; missing ids are left out. */
-  async fetch(
+  /**
+   * The records with these ids, in that order; missing ids are left out.
+   *
+   * @example
+   * const { data } = await docs.fetch(['a']) // data.records: [{ id: 'a', values, metadata }]
+   */
+  fetch(
     ids: readonly string[],
     options?: CallOptions,
-  ): Promise<MatchboxResult<VectorRecord<M>[]>> {
-    const result = await this.#transport.call<{ records: VectorRecord<M>[] }>(
+  ): Promise<MatchboxResult<{ records: VectorRecord<M>[] }>> {
+    return this.#transport.call(
       `${this.#path}/fetch`,
       { method: 'POST', schema: FetchRequest, body: { ids } },
       options,
     )
-    return result.error ? result : { data: result.data.records, error: null }
   }
 
-  /** Deletes by ids or by a filter (an empty filter is refused). */
+  /**
+   * Deletes by ids or by a filter (an empty filter is refused).
+   *
+   * @example
+   * await docs.delete({ filter: { year: { $lt: 2000 } } }) // data: { deleted: n }
+   */
   delete(
     target: { ids: readonly string[] } | { filter: Filter<M> },
     options?: CallOptions,
@@ -104,17 +151,22 @@ export class CollectionClient<M extends Metadata = Metadata> {
     )
   }
 
-  /** The nearest records, nearest first; with a filter, topK whenever topK records match. */
-  async query(
+  /**
+   * The nearest records, nearest first; with a filter, topK whenever topK records match.
+   *
+   * @example
+   * const { data } = await docs.query({ vector: [1, 0, 0], topK: 3 })
+   * // data.matches: [{ id: 'a', distance: 0, metadata: {…} }, …]
+   */
+  query(
     query: QueryInput<M>,
     options?: CallOptions,
-  ): Promise<MatchboxResult<QueryMatch<M>[]>> {
-    const result = await this.#transport.call<{ matches: QueryMatch<M>[] }>(
+  ): Promise<MatchboxResult<{ matches: QueryMatch<M>[] }>> {
+    return this.#transport.call(
       `${this.#path}/query`,
       { method: 'POST', schema: QueryRequest, body: query },
       options,
     )
-    return result.error ? result : { data: result.data.matches, error: null }
   }
 
   /**
@@ -133,7 +185,75 @@ export class CollectionClient<M extends Metadata = Metadata> {
     )
   }
 
-  /** The collection's dimensions, type, metric, index and row count. */
+  /**
+   * One page of ids, in id order; pass `nextCursor` back for the next page (null at the end).
+   *
+   * @example
+   * const { data } = await docs.list({ limit: 100, prefix: 'doc-' })
+   * // data: { ids: ['doc-1', …], nextCursor: '…' }
+   */
+  list(input: ListInput<M> = {}, options?: CallOptions): Promise<MatchboxResult<ListResponse>> {
+    return this.#transport.call(
+      `${this.#path}/list`,
+      { method: 'POST', schema: ListRequest, body: input },
+      options,
+    )
+  }
+
+  /**
+   * Every id the caller sees (or a filter's, or a prefix's), page after page; a failed page
+   * throws its MatchboxError, since an iterator has no `{ data, error }` to resolve to.
+   *
+   * @example
+   * for await (const id of docs.ids({ filter: { category: 'news' } })) console.log(id)
+   */
+  async *ids(
+    input: Omit<ListInput<M>, 'cursor' | 'limit'> & { pageSize?: number } = {},
+    options?: CallOptions,
+  ): AsyncGenerator<string, void, undefined> {
+    const { pageSize = MAX_LIST_LIMIT, ...listing } = input
+    let cursor: string | null = null
+    do {
+      const page = await this.list({ ...listing, limit: pageSize, cursor }, options)
+      if (page.error) throw page.error
+      yield* page.data.ids
+      cursor = page.data.nextCursor
+    } while (cursor !== null)
+  }
+
+  /**
+   * Patches metadata (and, by id, values) without resending what stays.
+   *
+   * @example
+   * await docs.update({ id: 'a', metadata: { year: 2025 } }) // data: { updated: 1 }
+   * await docs.update({ filter: { category: 'blog' }, metadata: { archived: true } })
+   */
+  update(input: UpdateInput<M>, options?: CallOptions): Promise<MatchboxResult<UpdateResponse>> {
+    return this.#transport.call(
+      `${this.#path}/update`,
+      { method: 'POST', schema: UpdateRequest, body: input },
+      options,
+    )
+  }
+
+  /**
+   * How many records the caller sees, exactly; with a filter, how many match it.
+   *
+   * @example
+   * const { data } = await docs.count({ filter: { year: 2024 } }) // data: { count: 12 }
+   */
+  count(
+    input: { filter?: Filter<M> } = {},
+    options?: CallOptions,
+  ): Promise<MatchboxResult<CountResponse>> {
+    return this.#transport.call(
+      `${this.#path}/count`,
+      { method: 'POST', schema: CountRequest, body: input },
+      options,
+    )
+  }
+
+  /** The collection's dimensions, type, metric, index, access mode and estimated row count. */
   describe(options?: CallOptions): Promise<MatchboxResult<CollectionDescription>> {
     return this.#transport.call(`${this.#path}/describe`, { method: 'GET' }, options)
   }

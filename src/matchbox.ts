@@ -7,7 +7,7 @@ import { type ClientSource, Transport } from './transport.ts'
 export interface MatchboxClient {
   /** The tutorial's `items` (insertItems, matchItems). */
   items: ItemsClient
-  /** A collection made with `npm run collection:new`, typed by its metadata. */
+  /** A collection made with `matchbox collection new` (or `npm run collection:new`), typed by its metadata. */
   collection<M extends Metadata = Metadata>(name: string): CollectionClient<M>
 }
 
@@ -17,6 +17,11 @@ export interface MatchboxClient {
  * @example
  * const client = createMatchboxClient({ url: 'http://127.0.0.1:54321', key: anonKey })
  * const { data } = await client.collection<{ category: string }>('docs').query({ vector, topK: 5 })
+ * // data.matches: [{ id, distance, metadata: { category } }, …]
+ *
+ * @example As a signed-in user (owner and tenant collections)
+ * const { data: { session } } = await supabase.auth.getSession()
+ * const mine = createMatchboxClient({ url, key: anonKey, accessToken: session!.access_token })
  */
 export function createMatchboxClient(source: ClientSource): MatchboxClient {
   const transport = new Transport(source)

@@ -24,8 +24,13 @@ export interface FunctionsInvoker {
 export interface ClientOptions {
   /** The project URL, e.g. `https://xyz.supabase.co` or `http://127.0.0.1:54321`. */
   url: string
-  /** An API key (anon or service_role) or a user's access token. */
+  /** The project's API key (anon or service_role), sent as `apikey`. */
   key: string
+  /**
+   * A signed-in user's access token (from `supabase.auth` on hosted Supabase, `npm run token`
+   * locally), sent as `Authorization: Bearer <accessToken>`; without it the key is sent there.
+   */
+  accessToken?: string
   /** Extra headers sent with every request. */
   headers?: Record<string, string>
   /** A `fetch` to use instead of the global one. */
@@ -53,7 +58,11 @@ export class Transport {
     }
     const base = source.url.replace(/\/+$/, '')
     this.#functions = new FunctionsClient(`${base}/functions/v1`, {
-      headers: { apikey: source.key, Authorization: `Bearer ${source.key}`, ...source.headers },
+      headers: {
+        apikey: source.key,
+        Authorization: `Bearer ${source.accessToken ?? source.key}`,
+        ...source.headers,
+      },
       customFetch: source.fetch,
     })
   }

@@ -44,39 +44,87 @@ describe('client.collection<Doc>(name)', () => {
     expect(upserted).toEqual({ data: { upserted: 3 }, error: null })
 
     const fetched = await reader.fetch(['b'])
-    expect(fetched.data).toEqual([
-      { id: 'b', values: [0, 1, 0], metadata: { category: 'blog', year: 2019 } },
-    ])
+    expect(fetched.data).toEqual({
+      records: [{ id: 'b', values: [0, 1, 0], metadata: { category: 'blog', year: 2019 } }],
+    })
 
-    const { data: matches } = await reader.query({
+    const { data: found } = await reader.query({
       vector: [1, 0, 0],
       topK: 5,
       filter: { category: 'news', year: { $gte: 2020 }, 'author.name': { $in: ['ana'] } },
     })
-    expect(matches).toEqual([
-      { id: 'a', distance: 0, metadata: { category: 'news', year: 2024, author: { name: 'ana' } } },
-    ])
-    const year: number | undefined = matches?.[0]?.metadata?.year
+    expect(found).toEqual({
+      matches: [
+        {
+          id: 'a',
+          distance: 0,
+          metadata: { category: 'news', year: 2024, author: { name: 'ana' } },
+        },
+      ],
+    })
+    const year: number | undefined = found?.matches[0]?.metadata?.year
     expect(year).toBe(2024)
 
     const byId = await reader.query({ id: 'c', topK: 2, includeMetadata: false })
-    expect(byId.data?.map((m) => m.id)).toEqual(['c', 'a'])
+    expect(byId.data?.matches.map((m) => m.id)).toEqual(['c', 'a'])
 
     const explained = await admin.explain({ vector: [1, 0, 0], topK: 1, scan: 'index' })
     expect(explained.data).toMatchObject({ matches: [{ id: 'a' }], scan: 'index' })
     expect(explained.data?.plan?.join('\n')).toContain('Index Scan using t_sdk_embedding_idx')
     expect((await reader.explain({ vector: [1, 0, 0] })).error).toMatchObject({ status: 403 })
 
-    expect((await reader.describe()).data).toEqual({
+    expect((await reader.describe()).data).toMatchObject({
       name: 't_sdk',
       dimensions: 3,
       type: 'vector',
       metric: 'l2',
       index: 'hnsw',
-      count: 3,
     })
     expect((await admin.delete({ filter: { category: 'blog' } })).data).toEqual({ deleted: 1 })
     expect((await admin.delete({ ids: ['a', 'c'] })).data).toEqual({ deleted: 2 })
+  })
+
+  it('lists ids a page at a time, iterates over all of them, counts and patches metadata', async () => {
+    const records = Array.from({ length: 7 }, (_, i) => ({
+      id: `doc-${i}`,
+      values: [1, i, 0],
+      metadata: { category: i % 2 ? 'news' : 'blog', year: 2020 + i },
+    }))
+    expect((await admin.upsert(records)).error).toBeNull()
+
+    const first = await reader.list({ limit: 3, prefix: 'doc-' })
+    expect(first.error).toBeNull()
+    expect(first.data!.ids).toEqual(['doc-0', 'doc-1', 'doc-2'])
+    expect(first.data!.nextCursor).toEqual(expect.any(String))
+    const second = await reader.list({ limit: 3, prefix: 'doc-', cursor: first.data!.nextCursor })
+    expect(second.data!.ids).toEqual(['doc-3', 'doc-4', 'doc-5'])
+
+    const all: string[] = []
+    for await (const id of reader.ids({ pageSize: 2 })) all.push(id)
+    expect(all).toEqual(records.map((r) => r.id))
+    const news: string[] = []
+    for await (const id of reader.ids({ filter: { category: 'news' } })) news.push(id)
+    expect(news).toEqual(['doc-1', 'doc-3', 'doc-5'])
+
+    expect((await reader.count()).data).toEqual({ count: 7 })
+    expect((await reader.count({ filter: { year: { $gte: 2025 } } })).data).toEqual({ count: 2 })
+
+    expect(
+      (await admin.update({ filter: { category: 'blog' }, metadata: { year: 1999 } })).data,
+    ).toEqual({ updated: 4 })
+    expect((await admin.update({ id: 'doc-1', metadata: { category: 'blog' } })).data).toEqual({
+      updated: 1,
+    })
+    const patched = await reader.fetch(['doc-0', 'doc-1'])
+    expect(patched.data!.records.map((r) => r.metadata)).toEqual([
+      { category: 'blog', year: 1999 },
+      { category: 'blog', year: 2021 },
+    ])
+
+    // A refused page surfaces as the iterator's throw: there is no { data, error } to give it.
+    const refused = reader.ids({ pageSize: 0 })
+    await expect(refused.next()).rejects.toBeInstanceOf(MatchboxValidationError)
+    expect((await admin.delete({ filter: { year: { $gte: 0 } } })).error).toBeNull()
   })
 
   it('returns errors, never throws', async () => {

@@ -1,10 +1,12 @@
 /** The SDK against the real stack: the tutorial's numbers, and each kind of error. */
+import { inspect } from 'node:util'
 import { createClient } from '@supabase/supabase-js'
 import postgres from 'postgres'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import {
   createItemsClient,
+  createMatchboxClient,
   MatchboxFetchError,
   MatchboxHttpError,
   MatchboxValidationError,
@@ -31,7 +33,7 @@ beforeAll(async () => {
   await sql`delete from public.items`
   const { data, error } = await admin.insertItems(tutorialPoints())
   expect(error).toBeNull()
-  tutorialIds = data!
+  tutorialIds = data!.ids
 })
 afterAll(() => sql.end())
 
@@ -47,21 +49,21 @@ describe('the tutorial through the SDK', () => {
   it('finds the 4 items nearest to [3,1,2] with the tutorial distances', async () => {
     const { data, error } = await reader.matchItems([3, 1, 2], 4)
     expect(error).toBeNull()
-    expect(data!.map(({ embedding }) => embedding)).toEqual(
+    expect(data!.matches.map(({ embedding }) => embedding)).toEqual(
       TUTORIAL_MATCHES.map((m) => m.embedding),
     )
-    data!.forEach((match, index) =>
+    data!.matches.forEach((match, index) =>
       expect(match.distance).toBeCloseTo(TUTORIAL_MATCHES[index]!.distance, 9),
     )
     // [3,1,2] is the 20th grid point, inserted after [1,2,3]: its id is the 21st.
-    expect(data![0]!.id).toBe(tutorialIds[20])
+    expect(data!.matches[0]!.id).toBe(tutorialIds[20])
   })
 
   it('returns more than ef_search (40) rows when asked, in distance order', async () => {
     await admin.insertItems(Array.from({ length: 60 }, (_, i) => [i + 1, 2, 3]))
     const { data } = await reader.matchItems([1, 2, 3], 80)
-    expect(data).toHaveLength(80)
-    const distances = data!.map((m) => m.distance)
+    expect(data!.matches).toHaveLength(80)
+    const distances = data!.matches.map((m) => m.distance)
     expect(distances).toEqual([...distances].sort((a, b) => a - b))
     await sql`delete from public.items where id <> all(${tutorialIds})`
   })
@@ -71,13 +73,13 @@ describe('the tutorial through the SDK', () => {
     for (const efSearch of [1, 1000]) {
       const { data, error } = await reader.matchItems([1, 2, 3], 80, { efSearch })
       expect(error).toBeNull()
-      expect(data).toHaveLength(80)
-      const distances = data!.map((m) => m.distance)
+      expect(data!.matches).toHaveLength(80)
+      const distances = data!.matches.map((m) => m.distance)
       expect(distances).toEqual([...distances].sort((a, b) => a - b))
     }
     const tutorial = await reader.matchItems([3, 1, 2], 4, { efSearch: 10 })
-    expect(tutorial.data!.map((m) => m.id)).toEqual(
-      (await reader.matchItems([3, 1, 2], 4)).data!.map((m) => m.id),
+    expect(tutorial.data!.matches.map((m) => m.id)).toEqual(
+      (await reader.matchItems([3, 1, 2], 4)).data!.matches.map((m) => m.id),
     )
     expect((await reader.matchItems([3, 1, 2], 4, { efSearch: 0 })).error?.message).toBe(
       'efSearch: expected at least 1',
@@ -91,11 +93,56 @@ describe('the tutorial through the SDK', () => {
     })
     const { data, error } = await createItemsClient(supabase).matchItems([3, 1, 2], 1)
     expect(error).toBeNull()
-    expect(data![0]!.embedding).toEqual([3, 1, 2])
+    expect(data!.matches[0]!.embedding).toEqual([3, 1, 2])
+  })
+})
+
+describe('the envelope and the credentials', () => {
+  it("answers each call's data as its function's JSON answer", async () => {
+    const direct = await fetch(`${stack.apiUrl}/functions/v1/match-items`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stack.anonKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ embedding: [3, 1, 2], count: 4 }),
+    })
+    expect((await reader.matchItems([3, 1, 2], 4)).data).toEqual(await direct.json())
+  })
+
+  it('sends the key as apikey and a user access token as the bearer', async () => {
+    const seen: Headers[] = []
+    const spy = createMatchboxClient({
+      url: stack.apiUrl,
+      key: stack.anonKey,
+      accessToken: stack.serviceRoleKey,
+      fetch: (input, init) => {
+        seen.push(new Headers(init?.headers))
+        return fetch(input, init)
+      },
+    })
+    // The anon key alone may not insert: the bearer token is what the function acts as.
+    const { data, error } = await spy.items.insertItems([[1, 2, 3]])
+    expect(error).toBeNull()
+    expect(data!.ids).toHaveLength(1)
+    expect(seen[0]!.get('apikey')).toBe(stack.anonKey)
+    expect(seen[0]!.get('authorization')).toBe(`Bearer ${stack.serviceRoleKey}`)
+    await sql`delete from public.items where id = ${data!.ids[0]!}`
+
+    const anon = createMatchboxClient({ url: stack.apiUrl, key: stack.anonKey })
+    expect((await anon.items.insertItems([[1, 2, 3]])).error).toMatchObject({ status: 403 })
   })
 })
 
 describe('SDK errors', () => {
+  it('prints code, status and message when logged, not the Response it carries', async () => {
+    const { error } = await admin.insertItems([[1, 2, 3, 4]])
+    expect(error!.context).toBeInstanceOf(Response)
+    const printed = inspect(error)
+    expect(printed).toBe(
+      'MatchboxHttpError [dimension_mismatch, status 400]: expected 3 dimensions, not 4',
+    )
+    expect(inspect({ error })).toContain('dimension_mismatch')
+    expect(inspect({ error })).not.toContain('Response')
+  })
+
   it('returns the server refusal of a 4-dimensional vector as MatchboxHttpError', async () => {
     const { data, error } = await admin.insertItems([[1, 2, 3, 4]])
     expect(data).toBeNull()
