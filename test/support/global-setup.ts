@@ -27,6 +27,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     serviceRoleKey: stack.serviceRoleKey,
     playgroundUrl: stack.playgroundUrl,
     embedded: stack.embedded,
+    functionsPid: stack.functions.process.pid,
+    databasePid: stack.embedded ? process.pid : undefined,
   }
   project.provide('stack', info)
   return async () => {

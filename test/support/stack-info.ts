@@ -6,6 +6,10 @@ export interface StackInfo {
   serviceRoleKey: string
   playgroundUrl: string
   embedded: boolean
+  /** The functions server's process (Deno), for CPU and memory readings. */
+  functionsPid: number | undefined
+  /** The process that runs the embedded database (the test runner's own), when embedded. */
+  databasePid: number | undefined
 }
 
 declare module 'vitest' {
