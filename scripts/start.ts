@@ -2,9 +2,11 @@
  * `npm start`: the local stack on config.toml's ports, until Ctrl-C.
  *
  * Embedded PGlite + pgvector by default (files in .matchbox/db), or the Postgres at
- * SUPABASE_DB_URL; migrations pushed with the real Supabase CLI; functions on real Deno.
+ * SUPABASE_DB_URL; migrations pushed with the real Supabase CLI; functions on real Deno,
+ * connected to MATCHBOX_FUNCTIONS_DB_URL if set (a transaction pooler, say), with reads on
+ * MATCHBOX_DB_READ_URLS if set (docs/scaling.md).
  */
-import { StackError, startStack } from '../stack/stack.ts'
+import { redact, StackError, startStack } from '../stack/stack.ts'
 import { clearState, readLiveState, writeState } from '../stack/state.ts'
 
 async function main(): Promise<void> {
@@ -47,7 +49,11 @@ Matchbox is running.
 
          API URL: ${stack.apiUrl}
    Functions URL: ${stack.apiUrl}/functions/v1
-          DB URL: ${stack.dbUrl}${stack.embedded ? '' : ' (SUPABASE_DB_URL)'}
+          DB URL: ${stack.dbUrl}${stack.embedded ? '' : ' (SUPABASE_DB_URL)'}${
+            stack.functionsDbUrl === stack.dbUrl
+              ? ''
+              : `\n    Functions DB: ${redact(stack.functionsDbUrl)} (MATCHBOX_FUNCTIONS_DB_URL)`
+          }${stack.readUrls.length ? `\n   Read replicas: ${stack.readUrls.map(redact).join(', ')}` : ''}
   Playground URL: ${stack.playgroundUrl}
         anon key: ${stack.anonKey}
 service_role key: ${stack.serviceRoleKey}

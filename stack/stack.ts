@@ -19,6 +19,13 @@ import { prepareDatabase } from './prepare.ts'
 export interface StackOptions {
   /** Use this Postgres instead of the embedded one (default: SUPABASE_DB_URL). */
   dbUrl?: string
+  /**
+   * What the functions connect to, e.g. a transaction pooler in front of `dbUrl` (default:
+   * MATCHBOX_FUNCTIONS_DB_URL, else the database itself). Migrations always use `dbUrl`.
+   */
+  functionsDbUrl?: string
+  /** Read replicas of `dbUrl` for the functions' reads (default: MATCHBOX_DB_READ_URLS). */
+  readUrls?: readonly string[]
   /** Where the embedded database keeps its files (default: .matchbox/db). */
   dataDir?: string
   /** Embedded database port (default: config.toml `[db] port`). */
@@ -35,6 +42,10 @@ export interface StackOptions {
 export interface Stack {
   apiUrl: string
   dbUrl: string
+  /** What the functions connect to: `dbUrl`, or a pooler in front of it. */
+  functionsDbUrl: string
+  /** The read replicas the functions' reads go to (none: all go to `functionsDbUrl`). */
+  readUrls: readonly string[]
   anonKey: string
   serviceRoleKey: string
   /** The playground page, a local development tool like Studio. */
@@ -81,6 +92,21 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     log(`database ready at ${redact(dbUrl)}${embedded ? ' (embedded PGlite + pgvector)' : ''}`)
     const push = await prepareDatabase(dbUrl)
     log(summarizePush(push.stdout + push.stderr))
+    const functionsDbUrl =
+      options.functionsDbUrl ?? (process.env.MATCHBOX_FUNCTIONS_DB_URL || undefined) ?? dbUrl
+    if (embedded && functionsDbUrl !== dbUrl) {
+      throw new StackError(
+        'MATCHBOX_FUNCTIONS_DB_URL needs SUPABASE_DB_URL: a pooler stands in front of a database of its own',
+      )
+    }
+    if (functionsDbUrl !== dbUrl) log(`functions connect through ${redact(functionsDbUrl)}`)
+    const readUrls = options.readUrls ?? splitUrls(process.env.MATCHBOX_DB_READ_URLS)
+    if (embedded && readUrls.length > 0) {
+      throw new StackError(
+        'MATCHBOX_DB_READ_URLS needs SUPABASE_DB_URL: replicas stream from a PostgreSQL server',
+      )
+    }
+    if (readUrls.length > 0) log(`reads go to ${readUrls.map(redact).join(', ')}`)
 
     const apiUrl = `http://127.0.0.1:${apiPort}`
     functions = await startFunctionsServer({
@@ -93,6 +119,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         SUPABASE_ANON_KEY: keys.anonKey,
         SUPABASE_SERVICE_ROLE_KEY: keys.serviceRoleKey,
         SUPABASE_DB_URL: dbUrl,
+        MATCHBOX_FUNCTIONS_DB_URL: functionsDbUrl,
+        MATCHBOX_DB_READ_URLS: readUrls.join(','),
+        // Tells db.ts to await `begin` before the rest of a transaction (db.ts says why).
+        MATCHBOX_DB_EMBEDDED: embedded ? '1' : '',
         // PGlite serves every connection in one session and can interleave two connections'
         // protocol messages outside a transaction (seen under load: `portal "" does not
         // exist`); it runs one statement at a time anyway, so one connection costs nothing.
@@ -114,6 +144,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     return {
       apiUrl,
       dbUrl,
+      functionsDbUrl,
+      readUrls,
       anonKey: keys.anonKey,
       serviceRoleKey: keys.serviceRoleKey,
       playgroundUrl: page.url,
@@ -148,6 +180,14 @@ function summarizePush(output: string): string {
   const applied = output.match(/Applying migration \S+/g) ?? []
   if (applied.length === 0) return 'migrations: database is up to date'
   return `migrations: ${applied.map((line) => line.replace('Applying migration ', '')).join(', ')} applied`
+}
+
+/** A comma-separated list of URLs, without blanks. */
+function splitUrls(list: string | undefined): string[] {
+  return (list ?? '')
+    .split(',')
+    .map((url) => url.trim())
+    .filter(Boolean)
 }
 
 /** A database URL with its password hidden, for logs. */

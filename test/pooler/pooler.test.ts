@@ -1,0 +1,149 @@
+/**
+ * The functions behind a transaction pooler (`npm run test:pooler`, as root: it runs a
+ * PostgreSQL and a PgBouncer of its own):
+ * - a search is one round trip to native PostgreSQL, counted on the wire;
+ * - named (direct) against unnamed (pooler) statements: round trips and latency;
+ * - the pooler restarted under load: 503 while it is gone, every acknowledged insert kept,
+ *   serving again within a second or two.
+ */
+import postgres from 'postgres'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type PrivatePostgres, startPrivatePostgres } from '../support/private-postgres.ts'
+import { percentile, post, sleep, stackWith, type TestStack } from './harness.ts'
+import { type PgBouncer, startPgBouncer } from './pgbouncer.ts'
+import { type RoundTripCounter, startRoundTripCounter } from './round-trip-counter.ts'
+
+let server: PrivatePostgres
+let bouncer: PgBouncer
+
+beforeAll(async () => {
+  server = await startPrivatePostgres()
+  bouncer = await startPgBouncer(server.url)
+}, 300_000)
+afterAll(async () => {
+  await bouncer?.destroy()
+  await server?.destroy()
+})
+
+const search = (stack: TestStack, i = 0) =>
+  post(stack, 'match-items', { embedding: [1, (i % 7) + 1, 2], count: 5 }, { key: stack.anonKey })
+
+/** Round trips per request, counted on the wire after a warm-up, one request at a time. */
+async function roundTrips(
+  counter: RoundTripCounter,
+  request: (i: number) => Promise<{ status: number }>,
+  n = 20,
+): Promise<number> {
+  for (let i = 0; i < 3; i++) expect((await request(i)).status).toBeLessThan(300)
+  counter.reset()
+  for (let i = 0; i < n; i++) expect((await request(i)).status).toBeLessThan(300)
+  return counter.roundTrips / n
+}
+
+describe('round trips and statements', () => {
+  it('makes a search one round trip on native PostgreSQL, and says what the pooler costs', async () => {
+    const direct = await startRoundTripCounter(server.url)
+    const pooled = await startRoundTripCounter(bouncer.url)
+    const stacks: Record<string, TestStack> = {}
+    try {
+      // One connection each, so that every counted request runs on a warmed-up one.
+      const env = { MATCHBOX_DB_POOL_SIZE: '1' }
+      stacks.named = await stackWith({ dbUrl: server.url, functionsDbUrl: direct.url }, env)
+      stacks.pooled = await stackWith({ dbUrl: server.url, functionsDbUrl: pooled.url }, env)
+      const insert = (stack: TestStack) => (i: number) =>
+        post(stack, 'items', { items: [{ embedding: [i + 1, 2, 3] }] })
+
+      const searchTrips = await roundTrips(direct, (i) => search(stacks.named!, i))
+      const insertTrips = await roundTrips(direct, insert(stacks.named))
+      const pooledSearchTrips = await roundTrips(pooled, (i) => search(stacks.pooled!, i))
+      const pooledInsertTrips = await roundTrips(pooled, insert(stacks.pooled))
+
+      // Latency at one client, alternating, through the same relay for both.
+      const latencies: Record<string, number[]> = { named: [], pooled: [] }
+      for (let round = 0; round < 300; round++) {
+        for (const name of ['named', 'pooled'] as const) {
+          const answer = await search(stacks[name]!, round)
+          expect(answer.status).toBe(200)
+          if (round >= 20) latencies[name]!.push(answer.ms)
+        }
+      }
+      const p50 = (name: string) => percentile(latencies[name]!, 0.5)
+      console.log(
+        `round trips per request: search ${searchTrips} direct (named statements), ` +
+          `${pooledSearchTrips} through PgBouncer (unnamed); insert ${insertTrips} direct, ` +
+          `${pooledInsertTrips} through PgBouncer. match-items p50 at 1 client: ` +
+          `direct ${p50('named').toFixed(2)} ms, through PgBouncer ${p50('pooled').toFixed(2)} ms ` +
+          `(+${(p50('pooled') - p50('named')).toFixed(2)} ms)`,
+      )
+      expect(searchTrips).toBe(1)
+      expect(insertTrips).toBe(2) // begin + settings + insert, then commit
+      // postgres.js 3.4.9 describes an unnamed statement with parameters before it binds it,
+      // and sends nothing after it meanwhile: begin+setup, setup, statement, statement, commit.
+      expect(pooledSearchTrips).toBeLessThanOrEqual(5)
+    } finally {
+      for (const stack of Object.values(stacks)) await stack.stop()
+      await direct.close()
+      await pooled.close()
+    }
+  })
+})
+
+describe('the pooler restarts under load', () => {
+  it('answers 503 while it is gone, keeps every acknowledged insert, and serves again at once', async () => {
+    const stack = await stackWith({ dbUrl: server.url, functionsDbUrl: bouncer.url })
+    try {
+      expect(stack.logs.join('\n')).toContain('functions connect through')
+      const acknowledged: number[] = []
+      const outcomes = new Map<string, number>()
+      let phase: 'up' | 'down' | 'again' = 'up'
+      let backAt = 0
+      let recoveredMs = Infinity
+      let stop = false
+      const client = async (n: number) => {
+        for (let i = 0; !stop; i++) {
+          const answer =
+            i % 2 === 0
+              ? await post(stack, 'items', { items: [{ embedding: [n + 1, i + 1, 1] }] })
+              : await search(stack, i)
+          const key = `${phase} ${answer.status} ${answer.body?.error?.code ?? ''}`.trim()
+          outcomes.set(key, (outcomes.get(key) ?? 0) + 1)
+          if (answer.status === 201) acknowledged.push(...answer.body.ids)
+          if (answer.status < 300 && phase === 'again') {
+            recoveredMs = Math.min(recoveredMs, performance.now() - backAt)
+          }
+          if (answer.status >= 300) await sleep(20)
+        }
+      }
+      const running = Promise.all(Array.from({ length: 12 }, (_, n) => client(n)))
+      await sleep(2000)
+      phase = 'down'
+      await bouncer.kill()
+      await sleep(2000)
+      await bouncer.start()
+      backAt = performance.now()
+      phase = 'again'
+      await sleep(3000)
+      stop = true
+      await running
+
+      const sql = postgres(server.url, { max: 1, onnotice: () => {} })
+      const found = await sql`select id from public.items where id = any(${acknowledged}::bigint[])`
+      await sql.end()
+      const report = Object.fromEntries([...outcomes].sort())
+      console.log(
+        `pooler killed under load: ${acknowledged.length} inserts acknowledged, ${found.length} found; ` +
+          `answers by phase: ${JSON.stringify(report)}; first answer ${recoveredMs.toFixed(0)} ms after the pooler was back`,
+      )
+      expect(found.length).toBe(acknowledged.length)
+      expect(outcomes.get('down 503 database_unavailable')).toBeGreaterThan(0)
+      // Nothing but successes and 503s: no 500, no 504, no request left without an answer.
+      const unexpected = [...outcomes.keys()].filter(
+        (key) => !/ (200|201|503 database_unavailable)$/.test(key),
+      )
+      expect(unexpected).toEqual([])
+      expect(recoveredMs).toBeLessThan(2000)
+    } finally {
+      await stack.stop()
+    }
+  })
+})
