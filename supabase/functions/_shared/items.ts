@@ -79,6 +79,7 @@ export async function matchItems(
         { prepare: true },
       ),
     settings,
+    { readOnly: true }, // a search: it may run on a read replica
   )
   const matches = rows.map(
     (row) =>
