@@ -99,15 +99,17 @@ function explainParseError(
  */
 export function runCommand(
   command: string,
-  main: () => Promise<void>,
+  main: () => void | Promise<void>,
   isUserError: (error: unknown) => boolean = () => false,
 ): void {
-  main().catch((error: unknown) => {
-    if (error instanceof UsageError || isUserError(error)) {
-      console.error(`${command}: ${(error as Error).message}`)
-    } else {
-      console.error(`${command} failed:`, error instanceof Error ? error.message : error)
-    }
-    process.exitCode = 1
-  })
+  Promise.resolve()
+    .then(main)
+    .catch((error: unknown) => {
+      if (error instanceof UsageError || isUserError(error)) {
+        console.error(`${command}: ${(error as Error).message}`)
+      } else {
+        console.error(`${command} failed:`, error instanceof Error ? error.message : error)
+      }
+      process.exitCode = 1
+    })
 }

@@ -53,7 +53,7 @@ export function packageRoot(): string {
   return dir
 }
 
-async function main(argv: string[]): Promise<void> {
+function main(argv: string[]): void {
   const [command, ...rest] = argv
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     console.log(USAGE)

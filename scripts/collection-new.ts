@@ -13,7 +13,7 @@ const COMMAND = 'npm run collection:new'
 
 runCommand(
   COMMAND,
-  async () => {
+  () => {
     const result = collectionNew(process.argv.slice(2), {
       command: `${COMMAND} --`,
       projectDir: ROOT,

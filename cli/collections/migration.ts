@@ -6,6 +6,7 @@
 import { METRIC_OPERATORS, operatorClass } from '../../supabase/functions/_shared/vector-kinds.ts'
 import { COLLECTION_MARKER } from '../../supabase/functions/vectors/shape.ts'
 import type { CollectionSpec } from './spec.ts'
+import { hybridFunctionSql, textColumns, textIndex, textLanguageCheck } from './text.ts'
 
 export { COLLECTION_MARKER }
 
@@ -37,10 +38,11 @@ export function collectionMigrationSql(spec: CollectionSpec): string {
 -- Written by \`npm run collection:new\`. The vectors edge function finds the collection by the
 -- comment on its table and reads its type, dimensions, metric, index and access from the catalog.
 
+${spec.text ? textLanguageCheck(spec.text.language) : ''}
 create table ${table} (
   id text primary key check (id <> '' and length(id) <= 512),
   embedding ${type} not null,
-  metadata jsonb not null default '{}'::jsonb check (jsonb_typeof(metadata) = 'object'),${ownershipColumn(spec)}
+  metadata jsonb not null default '{}'::jsonb check (jsonb_typeof(metadata) = 'object'),${ownershipColumn(spec)}${spec.text ? textColumns(spec.text.language) : ''}
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now()
 );
@@ -54,7 +56,7 @@ create index ${name}_embedding_idx on ${table}
 
 -- jsonb_path_ops serves containment (@>), which metadata equality filters compile to.
 create index ${name}_metadata_idx on ${table} using gin (metadata jsonb_path_ops);
-${ownershipIndex(spec)}
+${ownershipIndex(spec)}${spec.text ? textIndex(name) : ''}
 create trigger ${name}_touch_updated_at
   before update on ${table}
   for each row execute function public.matchbox_touch_updated_at();
@@ -92,7 +94,7 @@ $$;
 
 revoke all on function public.match_${name}(${type}, int, jsonb) from public;
 grant execute on function public.match_${name}(${type}, int, jsonb) to ${spec.access === 'public' ? 'anon, ' : ''}authenticated, service_role;
-`
+${spec.text ? hybridFunctionSql(spec, type) : ''}`
 }
 
 /**
@@ -157,10 +159,11 @@ create policy "${name} is readable by everyone"
   const { column, caller } = OWNERSHIP[spec.access]
   const whose = spec.access === 'owner' ? 'their own rows' : "their tenant's rows"
   const mine = `${column} = ${caller}`
+  const text = spec.text ? ', content' : ''
   return `-- anon gets nothing. Users write id, embedding and metadata; ${column} comes from their
 -- token (its default), and only service_role may set or change it.
 grant select, delete on table ${table} to authenticated;
-grant insert (id, embedding, metadata), update (embedding, metadata) on table ${table} to authenticated;
+grant insert (id, embedding, metadata${text}), update (embedding, metadata${text}) on table ${table} to authenticated;
 ${serviceRole}
 
 create policy "users read ${whose} of ${name}"

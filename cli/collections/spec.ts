@@ -15,6 +15,7 @@ import {
 } from '../../supabase/functions/_shared/vector-kinds.ts'
 import { ACCESS_MODES, type AccessMode } from '../../supabase/functions/_shared/vectors-contract.ts'
 import { COLLECTION_NAME } from '../../supabase/functions/vectors/shape.ts'
+import { DEFAULT_TEXT_LANGUAGE, TEXT_LANGUAGE } from './text.ts'
 
 /** Everything a collection's migration needs. */
 export interface CollectionSpec {
@@ -31,6 +32,8 @@ export interface CollectionSpec {
   lists?: number
   /** Who reads and writes the records: everyone reads (`public`), or each user or tenant their own. */
   access: AccessMode
+  /** With `--text`: a `content` column, full-text search in this configuration, hybrid queries. */
+  text?: { language: string }
 }
 
 /** A definition pgvector cannot serve; the message names the limit. */
@@ -53,6 +56,10 @@ export interface CollectionInput {
   lists?: string | number
   /** `public` (the default), `owner` or `tenant`. */
   access?: string
+  /** `--text`: keep a text per record, searchable by keywords. */
+  text?: boolean
+  /** `--language`: the text search configuration (default english); needs `--text`. */
+  language?: string
 }
 
 /**
@@ -80,6 +87,7 @@ export function parseCollectionSpec(input: CollectionInput): CollectionSpec {
   checkDimensions(type, dimensions)
   const reason = unsupportedReason(type, metric, index)
   if (reason) throw new CollectionSpecError(reason)
+  const text = textOption(input)
 
   if (index === 'hnsw') {
     if (input.lists !== undefined)
@@ -91,13 +99,28 @@ export function parseCollectionSpec(input: CollectionInput): CollectionSpec {
         `--ef-construction must be at least twice --m (${2 * m}), not ${efConstruction}`,
       )
     }
-    return { name, dimensions, type, metric, index, m, efConstruction, access }
+    return { name, dimensions, type, metric, index, m, efConstruction, access, ...text }
   }
   if (input.m !== undefined || input.efConstruction !== undefined) {
     throw new CollectionSpecError('--m and --ef-construction apply to hnsw indexes, not ivfflat')
   }
   const lists = integer(input.lists ?? 100, '--lists', 1, 32768)
-  return { name, dimensions, type, metric, index, lists, access }
+  return { name, dimensions, type, metric, index, lists, access, ...text }
+}
+
+/** `{ text: { language } }` with `--text`, else nothing; `--language` alone is refused. */
+function textOption(input: CollectionInput): { text?: { language: string } } {
+  if (!input.text) {
+    if (input.language !== undefined) throw new CollectionSpecError('--language needs --text')
+    return {}
+  }
+  const language = input.language ?? DEFAULT_TEXT_LANGUAGE
+  if (!TEXT_LANGUAGE.test(language)) {
+    throw new CollectionSpecError(
+      `--language must name a text search configuration (e.g. english, simple), not ${JSON.stringify(language)}`,
+    )
+  }
+  return { text: { language } }
 }
 
 function checkDimensions(type: VectorType, dimensions: number): void {
