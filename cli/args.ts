@@ -113,3 +113,32 @@ export function runCommand(
       process.exitCode = 1
     })
 }
+
+/**
+ * For a script's top level: the parsed arguments, or it prints the usage (`--help`, exit 0)
+ * or the one-line refusal (exit 1) and ends the process.
+ *
+ * @example
+ * const { values } = parseOrExit('npm run status', process.argv.slice(2), {
+ *   usage: 'usage: npm run -s status [-- --json]',
+ *   options: { json: { type: 'boolean' } },
+ * })
+ */
+export function parseOrExit<O extends NonNullable<ParseArgsConfig['options']>>(
+  command: string,
+  argv: readonly string[],
+  spec: CommandSpec<O>,
+): Omit<ParsedCommand<O>, 'help'> {
+  try {
+    const parsed = parseCommand(argv, spec)
+    if (parsed.help) {
+      console.log(spec.usage)
+      process.exit(0)
+    }
+    return parsed
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error
+    console.error(`${command}: ${error.message}`)
+    process.exit(1)
+  }
+}
