@@ -5,6 +5,7 @@
  */
 import { FunctionsClient } from '@supabase/functions-js'
 import type { z } from 'zod'
+import { CONSISTENCY_HEADER, parseLsn } from '../supabase/functions/_shared/consistency.ts'
 import { describeIssue } from '../supabase/functions/_shared/contract.ts'
 import { ERROR_CODES, type ErrorCode } from '../supabase/functions/_shared/errors.ts'
 import {
@@ -50,6 +51,8 @@ export interface CallSpec {
 /** Calls functions and returns `{ data, error }`; shared by every client of the SDK. */
 export class Transport {
   readonly #functions: FunctionsInvoker
+  /** The newest consistency token a write answered: sent with every call, so reads see it. */
+  #consistency: string | undefined
 
   constructor(source: ClientSource) {
     if ('functions' in source) {
@@ -87,16 +90,26 @@ export class Transport {
         }
         body = parsed.data as Record<string, unknown>
       }
-      const { data, error } = await this.#functions.invoke<T>(path, {
+      const { data, error, response } = await this.#functions.invoke<T>(path, {
         method: spec.method,
         body,
         signal: options.signal,
+        headers: this.#consistency ? { [CONSISTENCY_HEADER]: this.#consistency } : undefined,
       })
+      this.#remember(response?.headers.get(CONSISTENCY_HEADER))
       if (error) return { data: null, error: await toMatchboxError(error) }
       return { data: data as T, error: null }
     } catch (error) {
       return { data: null, error: await toMatchboxError(error) }
     }
+  }
+
+  /** Keeps `token` if it is a later WAL position than the one kept (docs/scaling.md). */
+  #remember(token: string | null | undefined): void {
+    const lsn = parseLsn(token)
+    if (lsn === undefined) return
+    const kept = parseLsn(this.#consistency)
+    if (kept === undefined || lsn > kept) this.#consistency = token!
   }
 }
 
