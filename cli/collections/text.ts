@@ -25,10 +25,18 @@ const RPC_CANDIDATES = 'least(greatest(2 * match_count, 40), 1000)'
  * is against the database the collection goes into, local or hosted.)
  */
 export function textLanguageCheck(language: string): string {
+  const [schema, config] = language.includes('.') ? language.split('.') : [undefined, language]
+  const where = schema
+    ? `n.nspname = '${schema}' and c.cfgname = '${config}'`
+    : `c.cfgname = '${config}' and pg_catalog.pg_ts_config_is_visible(c.oid)`
   return `-- The text search configuration must exist in this database; the error lists those that do.
 do $$
 begin
-  if pg_catalog.to_regconfig('${language}') is null then
+  if not exists (
+    select from pg_catalog.pg_ts_config as c
+    join pg_catalog.pg_namespace as n on n.oid = c.cfgnamespace
+    where ${where}
+  ) then
     raise exception 'text search configuration "${language}" does not exist: use --language with one of %',
       (select pg_catalog.string_agg(cfgname, ', ' order by cfgname) from pg_catalog.pg_ts_config);
   end if;
@@ -63,7 +71,7 @@ export function hybridFunctionSql(spec: CollectionSpec, type: string): string {
   const language = spec.text!.language
   const table = `public.${name}`
   const operator = `operator(extensions.${METRIC_OPERATORS[spec.metric]})`
-  const signature = `${type}, int, double precision, double precision, int, jsonb`
+  const signature = `text, ${type}, int, double precision, double precision, int, jsonb`
   return `
 -- For RPC callers (supabase.rpc('hybrid_${name}', …)): keyword and vector search fused by
 -- weighted reciprocal rank. Ties go to the nearer vector, then to the smaller id.

@@ -104,7 +104,8 @@ function sameShape(a: Collection, b: Collection): boolean {
     a.metric === b.metric &&
     a.index === b.index &&
     a.lists === b.lists &&
-    a.access === b.access
+    a.access === b.access &&
+    a.textLanguage === b.textLanguage
   )
 }
 

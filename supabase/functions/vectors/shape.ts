@@ -38,6 +38,12 @@ export interface VectorColumn extends VectorShape {
   lists: number | null
   /** The index's metric, else the one the marker declares; null when neither says. */
   metric: Metric | null
+  /**
+   * The text search configuration of the table's generated `fts` column (e.g.
+   * `pg_catalog.english`) when it also has a `content` text column: a text collection
+   * (`collection:new --text`). Null for any other table.
+   */
+  textLanguage: string | null
 }
 
 /** A collection: a marked table whose `embedding` column is a pgvector type with a metric. */
@@ -73,7 +79,24 @@ export async function readVectorColumn(
       idx.name as index_name,
       idx.method,
       idx.opclass,
-      idx.lists
+      idx.lists,
+      -- The configuration of the generated fts column, in a table with a content column too:
+      -- Postgres records the generation expression's dependency on it (what the column does).
+      (select pg_catalog.format('%I.%I', n.nspname, cfg.cfgname)
+       from pg_catalog.pg_attribute f
+       join pg_catalog.pg_attrdef d on d.adrelid = f.attrelid and d.adnum = f.attnum
+       join pg_catalog.pg_depend dep on dep.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass
+         and dep.objid = d.oid and dep.refclassid = 'pg_catalog.pg_ts_config'::pg_catalog.regclass
+       join pg_catalog.pg_ts_config cfg on cfg.oid = dep.refobjid
+       join pg_catalog.pg_namespace n on n.oid = cfg.cfgnamespace
+       where f.attrelid = a.attrelid and f.attname = 'fts' and not f.attisdropped
+         and f.atttypid = 'pg_catalog.tsvector'::pg_catalog.regtype and f.attgenerated = 's'
+         and exists (
+           select 1 from pg_catalog.pg_attribute t
+           where t.attrelid = a.attrelid and t.attname = 'content' and not t.attisdropped
+             and t.atttypid = 'pg_catalog.text'::pg_catalog.regtype
+         )
+       limit 1) as text_language
     from pg_catalog.pg_attribute a
     join pg_catalog.pg_type t on t.oid = a.atttypid
     left join lateral (
@@ -105,6 +128,7 @@ export async function readVectorColumn(
     // metric its marker declares.
     metric:
       (row.opclass ? metricOfOperatorClass(row.opclass) : undefined) ?? declaredMetric(row.comment),
+    textLanguage: row.text_language ?? null,
   }
 }
 
