@@ -205,7 +205,10 @@ describe('the filter language', () => {
       'filter.$and.0.group.$exists: expected true or false',
     ],
     [{ 'a..b': 1 }, 'filter.a..b: a field name has an empty segment'],
-    [{ tag: { $eq: ['odd'] } }, 'filter.tag.$eq: expected a string, number, boolean or null'],
+    [
+      { tag: { $eq: [['odd']] } },
+      'filter.tag.$eq.0: expected a string, number, boolean or null, not an array',
+    ],
     [{}, 'filter: expected at least one condition'],
   ])('refuses %j with a 400 naming the path', async (filter, message) => {
     const { status, body } = await post(`vectors/${NAME}/query`, { vector: query, filter })

@@ -304,6 +304,30 @@ export const QueryRequest = z
     error: 'expected either "vector" or "id"',
   })
 
+/** Most queries one batch may carry. */
+export const MAX_BATCH_QUERIES = 100
+
+/**
+ * Body of `POST vectors/<c>/query` with several queries: `{"queries":[{…},{…}]}`, answered
+ * `{"results":[{"matches":[…]},…]}` in order, in one transaction. One bad query refuses the
+ * whole batch, its index in the message.
+ */
+export const BatchQueryRequest = z.strictObject({
+  queries: z
+    .array(QueryRequest, { error: 'expected an array of queries' })
+    .min(1, { error: 'expected at least 1 query' })
+    .max(MAX_BATCH_QUERIES, { error: `expected at most ${MAX_BATCH_QUERIES} queries` }),
+})
+
+/** What the query route takes: one query, or a batch when the body has `queries`. */
+export const QueryRouteRequest = z.unknown().transform((body, context) => {
+  const batch = typeof body === 'object' && body !== null && 'queries' in body
+  const parsed = (batch ? BatchQueryRequest : QueryRequest).safeParse(body)
+  if (parsed.success) return parsed.data
+  for (const issue of parsed.error.issues) context.addIssue({ ...issue, input: undefined } as never)
+  return z.NEVER
+})
+
 /**
  * Who a record belongs to, in owner and tenant collections: returned to `service_role` only
  * (a user sees only their own records anyway).
@@ -360,6 +384,7 @@ export type UpsertRequest = z.input<typeof UpsertRequest>
 export type FetchRequest = z.input<typeof FetchRequest>
 export type DeleteRequest = z.input<typeof DeleteRequest>
 export type QueryRequest = z.input<typeof QueryRequest>
+export type BatchQueryRequest = z.input<typeof BatchQueryRequest>
 export type ListRequest = z.input<typeof ListRequest>
 export type UpdateRequest = z.input<typeof UpdateRequest>
 export type CountRequest = z.input<typeof CountRequest>

@@ -1,10 +1,11 @@
 /**
  * The `vectors` query route: the topK nearest records, with filters, index tuning and the
- * choice between an index walk and an exact scan.
+ * choice between an index walk and an exact scan — all in one statement, so that a search is
+ * one round trip to the database (begin, settings, the statement and commit in one write).
  */
 import type { z } from 'zod'
 import type { Caller } from '../_shared/auth.ts'
-import { asCaller, type Transaction } from '../_shared/db.ts'
+import { queryAsCaller } from '../_shared/db.ts'
 import { HttpError } from '../_shared/errors.ts'
 import { fromVectorText, toVectorText } from '../_shared/vector-values.ts'
 import {
@@ -19,157 +20,248 @@ import { compileFilter, SqlParams } from './filter.ts'
 /** How a query ran, for callers that want to know (the playground, tests, benchmarks). */
 export type ScanUsed = 'index' | 'exact'
 
+type Query = z.output<typeof QueryRequest>
+
+/** One query's answer. */
+export interface QueryResult {
+  matches: QueryMatch[]
+  scan: ScanUsed
+  plan?: string[]
+}
+
 /**
- * The topK records nearest to the query vector, nearest first, among those the filter lets
- * through. With a filter, pgvector's iterative index scan keeps walking the index until topK
- * rows pass it; when few rows match, an exact scan of them is taken instead; and when the
- * index walk still comes back short, the exact scan fills in, so a query returns topK rows
- * whenever at least topK rows match. A user of an owner or tenant collection is one more
- * filter, the same way (row-level security would otherwise drop rows after the index walk):
- * few visible rows are scanned exactly, found through the index on the owner or tenant.
+ * The topK records nearest to the query vector, nearest first, among those the filter and the
+ * caller's scope let through. With a filter, pgvector's iterative index scan keeps walking the
+ * index until topK rows pass it; when fewer than `EXACT_SCAN_THRESHOLD` rows are visible, an
+ * exact scan of them is taken instead; and when the walk still comes back short, the exact
+ * scan fills in — so a query returns topK rows whenever at least topK rows match. The count
+ * and the fill-in are parts of the one statement, gated so that only the part needed runs.
  */
 export async function queryCollection(
   collection: Collection,
-  input: z.output<typeof QueryRequest>,
+  input: Query,
   caller: Caller,
-): Promise<{ matches: QueryMatch[]; scan: ScanUsed; plan?: string[] }> {
+): Promise<QueryResult> {
+  const [result] = await queryMany(collection, [input], caller)
+  return result!
+}
+
+/**
+ * Several queries in one transaction and one round trip: each query's settings and statement
+ * are sent together, and the answers come back in order.
+ */
+export async function queryMany(
+  collection: Collection,
+  inputs: readonly Query[],
+  caller: Caller,
+): Promise<QueryResult[]> {
   const scope = authorize(collection, caller, 'read')
-  checkTuning(collection, input)
-  if (input.explain && caller.role !== 'service_role') {
-    throw new HttpError(403, 'forbidden', 'explain: needs the service_role key')
-  }
-  return await asCaller(caller, async (tx) => {
-    const vector =
-      input.vector !== undefined
-        ? toVectorText(collection, input.vector, 'vector')
-        : await storedVector(tx, collection, input.id!, scope)
-    const params = new SqlParams()
-    const query = params.add(vector, collection.columnType)
-    const where = conditions(input, scope, params)
-    await tuneIndexScan(tx, collection, input)
-
-    let scan: ScanUsed = input.scan === 'exact' || !collection.indexed ? 'exact' : 'index'
-    if (scan === 'index' && input.scan === 'auto' && where) {
-      // Its own parameters: the count does not use the query vector.
-      const countParams = new SqlParams()
-      const [{ n }] = (await tx.unsafe(
-        `select count(*)::int as n from (select 1 from ${collection.table} as c ${conditions(input, scope, countParams)} limit ${EXACT_SCAN_THRESHOLD}) as s`,
-        countParams.values as never[],
-      )) as unknown as [{ n: number }]
-      if (n < EXACT_SCAN_THRESHOLD) scan = 'exact'
+  const searches = inputs.map((input, index) => {
+    const at = inputs.length > 1 ? `queries.${index}.` : ''
+    checkTuning(collection, input, at)
+    if (input.explain && caller.role !== 'service_role') {
+      throw new HttpError(403, 'forbidden', `${at}explain: needs the service_role key`)
     }
-    const limit = params.add(input.topK, 'int')
-    const owner = ownershipColumn(collection, caller)
-    const columns = [
-      'c.id',
-      `c.embedding ${collection.operator} ${query} as distance`,
-      input.includeValues ? 'c.embedding::text as values' : '',
-      input.includeMetadata ? 'c.metadata' : '',
-      owner ? `c.${owner}::text as owner` : '',
-    ].filter(Boolean)
-    // Relaxed iterative scans may return rows slightly out of order: the outer query sorts.
-    const sql = `select * from (
-        select ${columns.join(', ')} from ${collection.table} as c ${where}
-        order by c.embedding ${collection.operator} ${query} limit ${limit}
-      ) as found order by found.distance`
-
-    let rows = await runScan(tx, sql, params.values, scan)
-    if (scan === 'index' && rows.length < input.topK && input.scan === 'auto') {
-      scan = 'exact'
-      rows = await runScan(tx, sql, params.values, scan)
+    return buildSearch(collection, input, scope, caller, at)
+  })
+  const answers = await queryAsCaller(
+    caller,
+    (sql) =>
+      Promise.all(
+        searches.map(async (search) => {
+          // Sent without waiting: the settings, the statement and its checks go in one write.
+          const tuned = sql.unsafe(SET_SETTINGS, search.settings)
+          const rows = sql.unsafe(search.sql, search.params as never[])
+          const target = search.target
+            ? sql.unsafe(search.target.sql, search.target.params as never[])
+            : undefined
+          const plan = search.explain
+            ? sql.unsafe(`explain ${search.sql}`, search.params as never[])
+            : undefined
+          await tuned
+          return { rows: await rows, target: await target, plan: await plan }
+        }),
+      ),
+    {},
+    { readOnly: true },
+  )
+  return answers.map((answer, index) => {
+    const search = searches[index]!
+    if (answer.target && answer.target.length === 0) {
+      throw new HttpError(
+        404,
+        'not_found',
+        `${search.at}record ${JSON.stringify(search.input.id)} not found in "${collection.name}"`,
+      )
     }
-    // The plan of the statement that answered, under the same settings, when asked for.
-    const plan = input.explain
-      ? (await tx.unsafe(`explain ${sql}`, params.values as never[])).map((row) =>
-          String(row['QUERY PLAN']),
-        )
-      : undefined
-    const matches = rows.map((row) => {
-      const match: QueryMatch = { id: row.id, distance: row.distance }
-      if (input.includeValues) match.values = fromVectorText(collection.type, row.values)
-      if (input.includeMetadata) match.metadata = row.metadata
-      if (owner) match[owner] = row.owner
-      return match
-    })
-    return plan ? { matches, scan, plan } : { matches, scan }
+    return toResult(collection, search, answer.rows, answer.plan)
   })
 }
 
-/** The query's `where`: its filter and the caller's scope, with their values in `params`. */
-function conditions(input: z.output<typeof QueryRequest>, scope: Scope, params: SqlParams): string {
-  return whereClause(
-    input.filter ? compileFilter(input.filter, 'c.metadata', params) : undefined,
-    scopeCondition(scope, params),
-  )
+/** Sets this transaction's knobs for the statement after it: names and values in turn. */
+const SET_SETTINGS = `select ${Array.from(
+  { length: 5 },
+  (_, i) => `set_config($${2 * i + 1}, $${2 * i + 2}, true)`,
+).join(', ')}`
+
+/** A query compiled to its statement and what it needs. */
+interface Search {
+  input: Query
+  at: string
+  sql: string
+  params: unknown[]
+  /** Five setting names and values, in turn, for `SET_SETTINGS`. */
+  settings: string[]
+  /** A query by id: a statement that finds the stored record (none: 404). */
+  target?: { sql: string; params: unknown[] }
+  explain: boolean
+  owner: 'owner_id' | 'tenant_id' | undefined
 }
 
-async function runScan(tx: Transaction, sql: string, values: unknown[], scan: ScanUsed) {
-  // The scan is chosen, not left to the planner: an exact scan has index scans off (leaving a
-  // sequential or GIN bitmap scan and a sort: exact whatever the vector index would say); an
-  // index scan has the others off, so the vector index walks in distance order.
-  const exact = scan === 'exact' ? 'off' : 'on'
-  const other = scan === 'exact' ? 'on' : 'off'
-  await tx`select set_config('enable_indexscan', ${exact}, true),
-    set_config('enable_seqscan', ${other}, true), set_config('enable_bitmapscan', ${other}, true)`
-  return await tx.unsafe(sql, values as never[])
+function buildSearch(
+  collection: Collection,
+  input: Query,
+  scope: Scope,
+  caller: Caller,
+  at: string,
+): Search {
+  const params = new SqlParams()
+  const { table, operator } = collection
+  let target: Search['target']
+  let query: string
+  if (input.vector !== undefined) {
+    query = params.add(toVectorText(collection, input.vector, `${at}vector`), collection.columnType)
+  } else {
+    // The stored vector of a record the caller can see; another user's is not found, in the
+    // same words as one that does not exist.
+    const byId = new SqlParams()
+    const where = whereClause(`c.id = ${byId.add(input.id, 'text')}`, scopeCondition(scope, byId))
+    target = { sql: `select 1 from ${table} as c ${where}`, params: byId.values }
+    const id = params.add(input.id, 'text')
+    query = `(select t.embedding from ${table} as t where t.id = ${id}${
+      scope.kind === 'all' ? '' : ` and t.${scope.column} = ${params.add(scope.value, scope.cast)}`
+    })`
+  }
+  const filter = input.filter ? compileFilter(input.filter, 'c.metadata', params) : undefined
+  const conditions = [filter, scopeCondition(scope, params)].filter(Boolean) as string[]
+  const limit = params.add(input.topK, 'int')
+  const owner = ownershipColumn(collection, caller)
+  const columns = [
+    'c.id',
+    `c.embedding ${operator} ${query} as distance`,
+    input.includeValues ? 'c.embedding::text as values' : '',
+    input.includeMetadata ? 'c.metadata' : '',
+    owner ? `c.${owner}::text as owner` : '',
+  ].filter(Boolean)
+  const from = (gate?: string) => `from ${table} as c ${whereClause(...conditions, gate)}`
+
+  // The walk: ordered by the distance operator, which the vector index serves (relaxed
+  // iterative scans may return rows slightly out of order: the outer query sorts).
+  const walk = (gate?: string) =>
+    `select ${columns.join(', ')} ${from(gate)} order by c.embedding ${operator} ${query} limit ${limit}`
+  // The exact scan: the distance computed in a subquery the planner may not flatten, so that
+  // no index can serve the order: every visible row is measured.
+  const exact = (gate?: string) =>
+    `select * from (select ${columns.join(', ')} ${from(gate)} offset 0) as e order by e.distance limit ${limit}`
+
+  const mode: 'index' | 'exact' | 'auto' =
+    input.scan === 'exact' || !collection.indexed ? 'exact' : input.scan
+  let sql: string
+  if (mode === 'exact') {
+    sql = `select *, 'exact' as scan from (${exact()}) as found order by found.distance`
+  } else if (mode === 'index') {
+    sql = `select *, 'index' as scan from (${walk()}) as found order by found.distance`
+  } else {
+    // Few visible rows: an exact scan of them (found through whatever index serves the filter
+    // or the scope). Else the walk, and the exact scan only if the walk came back short.
+    // Each gate has no column in it: Postgres evaluates it once and skips what it rules out.
+    const few = conditions.length > 0
+    // Added only when used: Postgres cannot type a parameter the statement never mentions.
+    const threshold = few ? params.add(EXACT_SCAN_THRESHOLD, 'int') : ''
+    const visible = few
+      ? `visible as (select count(*)::int as n from (select 1 ${from()} limit ${threshold}) as s), `
+      : ''
+    const walkGate = few ? `(select n from visible) >= ${threshold}` : undefined
+    const short = `(select count(*) from walk) < ${limit}`
+    const exactGate = few ? `((select n from visible) < ${threshold} or ${short})` : short
+    sql = `with ${visible}walk as materialized (${walk(walkGate)}),
+      exact as (${exact(exactGate)})
+      select * from (
+        select *, 'index' as scan from walk where not ${short}
+        union all
+        select *, 'exact' as scan from exact
+      ) as found order by found.distance`
+  }
+  return {
+    input,
+    at,
+    sql,
+    params: params.values,
+    settings: scanSettings(collection, input, mode),
+    target,
+    explain: input.explain,
+    owner,
+  }
 }
 
-function checkTuning(collection: Collection, input: z.output<typeof QueryRequest>): void {
+/**
+ * The transaction's knobs: the index's search breadth, iterative scans, and — when the walk
+ * may run — the other scans off, so that the vector index walks in distance order. (They stay
+ * possible where nothing else can serve: the count and the exact scan use them.)
+ */
+function scanSettings(collection: Collection, input: Query, mode: string): string[] {
+  const walking = mode !== 'exact' ? 'off' : 'on'
+  const settings: [string, string][] = [
+    ['enable_seqscan', walking],
+    ['enable_bitmapscan', walking],
+  ]
+  if (collection.index === 'ivfflat') {
+    // pgvector's advice for a start: probes = sqrt(lists).
+    const probes = input.probes ?? Math.max(1, Math.round(Math.sqrt(collection.lists ?? 100)))
+    settings.push(['ivfflat.probes', String(probes)], ['ivfflat.iterative_scan', 'relaxed_order'])
+  } else {
+    const efSearch = input.efSearch ?? Math.max(40, input.topK)
+    settings.push(['hnsw.ef_search', String(efSearch)], ['hnsw.iterative_scan', 'relaxed_order'])
+  }
+  // A fifth, harmless, so that every search sends the same statement text.
+  settings.push(['enable_indexscan', 'on'])
+  return settings.flat()
+}
+
+function toResult(
+  collection: Collection,
+  search: Search,
+  rows: readonly Record<string, unknown>[],
+  plan: readonly Record<string, unknown>[] | undefined,
+): QueryResult {
+  const { input, owner } = search
+  const matches = rows.map((row) => {
+    const match: QueryMatch = { id: row.id as string, distance: row.distance as number }
+    if (input.includeValues) match.values = fromVectorText(collection.type, row.values as string)
+    if (input.includeMetadata) match.metadata = row.metadata as Record<string, unknown>
+    if (owner) match[owner] = row.owner as string
+    return match
+  })
+  const scan =
+    (rows[0]?.scan as ScanUsed | undefined) ?? (search.input.scan === 'index' ? 'index' : 'exact')
+  const result: QueryResult = { matches, scan }
+  if (plan) result.plan = plan.map((row) => String(row['QUERY PLAN']))
+  return result
+}
+
+function checkTuning(collection: Collection, input: Query, at: string): void {
   if (input.efSearch !== undefined && collection.index !== 'hnsw') {
     throw new HttpError(
       400,
       'invalid_request',
-      `efSearch: applies to hnsw indexes; "${collection.name}" has ${collection.index ?? 'none'}: use probes`,
+      `${at}efSearch: applies to hnsw indexes; "${collection.name}" has ${collection.index ?? 'none'}: use probes`,
     )
   }
   if (input.probes !== undefined && collection.index !== 'ivfflat') {
     throw new HttpError(
       400,
       'invalid_request',
-      `probes: applies to ivfflat indexes; "${collection.name}" has ${collection.index ?? 'none'}: use efSearch`,
+      `${at}probes: applies to ivfflat indexes; "${collection.name}" has ${collection.index ?? 'none'}: use efSearch`,
     )
   }
-}
-
-/** Sets this transaction's index search knobs: the caller's, or sensible defaults. */
-async function tuneIndexScan(
-  tx: Transaction,
-  collection: Collection,
-  input: z.output<typeof QueryRequest>,
-): Promise<void> {
-  if (collection.index === 'hnsw') {
-    const efSearch = String(input.efSearch ?? Math.max(40, input.topK))
-    await tx`select set_config('hnsw.ef_search', ${efSearch}, true), set_config('hnsw.iterative_scan', 'relaxed_order', true)`
-  } else if (collection.index === 'ivfflat') {
-    // pgvector's advice for a start: probes = sqrt(lists).
-    const probes = String(
-      input.probes ?? Math.max(1, Math.round(Math.sqrt(collection.lists ?? 100))),
-    )
-    await tx`select set_config('ivfflat.probes', ${probes}, true), set_config('ivfflat.iterative_scan', 'relaxed_order', true)`
-  }
-}
-
-/**
- * The stored vector of record `id`, among those the caller sees: another user's record is not
- * found, in the same words as one that does not exist.
- */
-async function storedVector(
-  tx: Transaction,
-  collection: Collection,
-  id: string,
-  scope: Scope,
-): Promise<string> {
-  const params = new SqlParams()
-  const where = whereClause(`c.id = ${params.add(id, 'text')}`, scopeCondition(scope, params))
-  const [row] = await tx.unsafe(
-    `select c.embedding::text as values from ${collection.table} as c ${where}`,
-    params.values as never[],
-  )
-  if (!row)
-    throw new HttpError(
-      404,
-      'not_found',
-      `record ${JSON.stringify(id)} not found in "${collection.name}"`,
-    )
-  return row.values
 }

@@ -10,14 +10,14 @@ import {
   DeleteRequest,
   FetchRequest,
   ListRequest,
-  QueryRequest,
+  QueryRouteRequest,
   UpdateRequest,
   UpsertRequest,
 } from '../_shared/vectors-contract.ts'
 import { authorize, type RouteKind } from './access.ts'
 import { findCollection, withCollection } from './catalog.ts'
 import { listRecords } from './list.ts'
-import { queryCollection } from './query.ts'
+import { queryMany } from './query.ts'
 import {
   countRecords,
   deleteRecords,
@@ -76,14 +76,18 @@ const ROUTES: Readonly<Record<string, (name: string) => Handler>> = {
     }),
   query: (name) =>
     postEndpoint({
-      schema: QueryRequest,
+      schema: QueryRouteRequest,
       status: 200,
       authorize: allowed(name, 'read'),
       handle: async (input, caller) => {
-        const { matches, scan, plan } = await withCollection(name, (collection) =>
-          queryCollection(collection, input, caller),
+        const queries = 'queries' in input ? input.queries : [input]
+        const results = await withCollection(name, (collection) =>
+          queryMany(collection, queries, caller),
         )
-        return input.explain ? { matches, scan, plan } : { matches }
+        const answers = results.map(({ matches, scan, plan }, index) =>
+          queries[index]!.explain ? { matches, scan, plan } : { matches },
+        )
+        return 'queries' in input ? { results: answers } : answers[0]
       },
     }),
   list: (name) =>
