@@ -135,22 +135,26 @@ describe('POST /functions/v1/match-items', () => {
       'embedding.1: expected a finite number',
     ],
     [
-      '1e400 (Infinity once parsed)',
-      '{"embedding":[1e400,1,2],"count":4}',
-      'embedding.0: expected a finite number',
-    ],
-    [
       'a float4 overflow',
       '{"embedding":[1e39,1,2],"count":4}',
       'embedding.0: out of range for a float4 vector element',
     ],
     ['a count too large', '{"embedding":[3,1,2],"count":201}', 'count: expected at most 200'],
     ['an unknown key', '{"embedding":[3,1,2],"k":4}', 'body: unknown key "k"'],
-    ['an array body', '[3,1,2]', 'Invalid input: expected object, received array'],
+    ['an array body', '[3,1,2]', 'body: expected a JSON object, not an array'],
   ])('refuses %s (400 invalid_request)', async (_, body, message) => {
     const answer = await post('match-items', body)
     expect(answer.status).toBe(400)
     expect(answer.body.error).toEqual({ code: 'invalid_request', message })
+  })
+
+  it('refuses 1e400 (Infinity once parsed) when it parses the body (400 invalid_json)', async () => {
+    const answer = await post('match-items', '{"embedding":[1e400,1,2],"count":4}')
+    expect(answer.status).toBe(400)
+    expect(answer.body.error).toEqual({
+      code: 'invalid_json',
+      message: 'embedding.0: not a finite number (it overflows a double)',
+    })
   })
 
   it('refuses a missing key (401)', async () => {

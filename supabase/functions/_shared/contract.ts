@@ -8,7 +8,7 @@
 import { z } from 'zod'
 import { ERROR_CODES } from './errors.ts'
 import { EF_SEARCH_RANGE } from './vector-kinds.ts'
-import { integerIn } from './vectors-contract.ts'
+import { integerIn, singleOrBatch } from './vectors-contract.ts'
 
 export { ERROR_CODES, type ErrorCode } from './errors.ts'
 
@@ -79,6 +79,29 @@ export const MatchItemsRequest = z.strictObject({
   efSearch: integerIn(EF_SEARCH_RANGE.min, EF_SEARCH_RANGE.max).optional(),
 })
 
+/** Most embeddings one `match-items` batch may carry. */
+export const MAX_MATCH_BATCH = 100
+
+/**
+ * Body of `POST /functions/v1/match-items` with several searches: `{"embeddings":[[…],…],
+ * "count":k}`, answered `{"results":[{"matches":[…]},…]}` in order, in one transaction.
+ */
+export const MatchItemsBatchRequest = z.strictObject({
+  embeddings: z
+    .array(Embedding, { error: 'expected an array of embeddings' })
+    .min(1, { error: 'expected at least 1 embedding' })
+    .max(MAX_MATCH_BATCH, { error: `expected at most ${MAX_MATCH_BATCH} embeddings` }),
+  count: MatchItemsRequest.shape.count,
+  efSearch: MatchItemsRequest.shape.efSearch,
+})
+
+/** What `match-items` takes: one embedding, or a batch when the body has `embeddings`. */
+export const MatchItemsRouteRequest = singleOrBatch(
+  'embeddings',
+  MatchItemsRequest,
+  MatchItemsBatchRequest,
+)
+
 /** One result of a search: the stored item and its cosine distance to the query. */
 export const Match = z.strictObject({
   id: z.number().int(),
@@ -97,6 +120,7 @@ export const ErrorBody = z.object({
 export type InsertItemsRequest = z.input<typeof InsertItemsRequest>
 export type InsertItemsResponse = z.output<typeof InsertItemsResponse>
 export type MatchItemsRequest = z.input<typeof MatchItemsRequest>
+export type MatchItemsBatchRequest = z.input<typeof MatchItemsBatchRequest>
 export type MatchItemsResponse = z.output<typeof MatchItemsResponse>
 export type Match = z.output<typeof Match>
 export type ErrorBody = z.output<typeof ErrorBody>

@@ -8,7 +8,7 @@ import {
   DEFAULT_EF_SEARCH,
   type InsertItemsRequest,
   MAX_MATCH_COUNT,
-  type MatchItemsRequest,
+  type MatchItemsRouteRequest,
 } from './contract.ts'
 import { asCaller, queryAsCaller, vectorDimensions } from './db.ts'
 import { HttpError } from './errors.ts'
@@ -64,28 +64,41 @@ const MATCH_STATEMENT = `
  * into numbers and printed again (a third of the function's CPU for 384 dimensions).
  */
 export async function matchItems(
-  input: z.output<typeof MatchItemsRequest>,
+  input: z.output<typeof MatchItemsRouteRequest>,
   caller: Caller,
 ): Promise<JsonText> {
-  const dimensions = await checkDimensions([input.embedding])
-  const query = toVectorText(itemsShape(dimensions), input.embedding, 'embedding')
+  const batch = 'embeddings' in input
+  const embeddings = batch ? input.embeddings : [input.embedding]
+  const dimensions = await checkDimensions(embeddings)
+  const queries = embeddings.map((embedding, index) =>
+    toVectorText(itemsShape(dimensions), embedding, batch ? `embeddings.${index}` : 'embedding'),
+  )
   const settings = { 'hnsw.ef_search': String(input.efSearch ?? DEFAULT_EF_SEARCH) }
-  const rows = await queryAsCaller(
+  const count = Math.min(input.count, MAX_MATCH_COUNT)
+  const results = await queryAsCaller(
     caller,
+    // A batch's statements go out together, in the same write: one round trip for all.
     (sql) =>
-      sql.unsafe<{ id: string; embedding: string; distance: number }[]>(
-        MATCH_STATEMENT,
-        [query, Math.min(input.count, MAX_MATCH_COUNT)],
-        { prepare: true },
+      Promise.all(
+        queries.map((query) =>
+          sql.unsafe<{ id: string; embedding: string; distance: number }[]>(
+            MATCH_STATEMENT,
+            [query, count],
+            { prepare: true },
+          ),
+        ),
       ),
     settings,
     { readOnly: true }, // a search: it may run on a read replica
   )
-  const matches = rows.map(
-    (row) =>
-      `{"id":${JSON.stringify(Number(row.id))},"embedding":${row.embedding},"distance":${JSON.stringify(row.distance)}}`,
-  )
-  return new JsonText(`{"matches":[${matches.join(',')}]}`)
+  const answers = results.map((rows) => {
+    const matches = rows.map(
+      (row) =>
+        `{"id":${JSON.stringify(Number(row.id))},"embedding":${row.embedding},"distance":${JSON.stringify(row.distance)}}`,
+    )
+    return `{"matches":[${matches.join(',')}]}`
+  })
+  return new JsonText(batch ? `{"results":[${answers.join(',')}]}` : answers[0]!)
 }
 
 /**

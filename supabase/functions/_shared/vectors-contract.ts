@@ -27,6 +27,12 @@ export const EXACT_SCAN_THRESHOLD = 2000
 /** Longest record id, in characters. */
 export const MAX_ID_LENGTH = 512
 
+/** Longest text a record of a text collection may hold, in characters: chunk longer documents. */
+export const MAX_TEXT_LENGTH = 100_000
+
+/** Longest text a query may search for, in characters. */
+export const MAX_QUERY_TEXT_LENGTH = 4096
+
 /** Deepest nesting a metadata object may have. */
 export const MAX_METADATA_DEPTH = 16
 
@@ -38,6 +44,14 @@ export const RecordId = z
   .min(1, { error: 'expected a non-empty id' })
   .max(MAX_ID_LENGTH, { error: `expected an id of at most ${MAX_ID_LENGTH} characters` })
   .refine((id) => !id.includes(NUL), { error: 'ids cannot contain NUL characters' })
+
+/** A record's text, in text collections (`collection:new --text`): searched by keywords. */
+export const RecordText = z
+  .string({ error: 'expected a string text' })
+  .max(MAX_TEXT_LENGTH, {
+    error: `expected a text of at most ${MAX_TEXT_LENGTH} characters: split longer documents`,
+  })
+  .refine((text) => !text.includes(NUL), { error: 'texts cannot contain NUL characters' })
 
 /** A sparse vector: non-zero elements by 0-based index, and the space's dimension count. */
 export const SparseValues = z.strictObject({
@@ -145,6 +159,8 @@ export const UpsertRecord = z.strictObject({
   id: RecordId,
   values: Values,
   metadata: Metadata.optional(),
+  /** Text collections: the record's text, searched by text and hybrid queries. */
+  text: RecordText.nullable().optional(),
   owner_id: OwnerId.optional(),
   tenant_id: TenantId.optional(),
 })
@@ -179,7 +195,11 @@ export const UpsertRequest = z.strictObject({
 })
 
 /** Body of `POST /vectors/<collection>/fetch`. */
-export const FetchRequest = z.strictObject({ ids: Ids })
+export const FetchRequest = z.strictObject({
+  ids: Ids,
+  /** Text collections: also answer each record's `text`. */
+  includeText: z.boolean().default(false),
+})
 
 /** Body of `POST /vectors/<collection>/delete`: ids or a filter, not both. */
 export const DeleteRequest = z.union(
@@ -239,6 +259,8 @@ export const UpdateRequest = z
     filter: FilterSchema.optional(),
     metadata: Metadata.optional(),
     values: Values.optional(),
+    /** Text collections: the record's new text (null removes it); by id only. */
+    text: RecordText.nullable().optional(),
     mode: UpdateMode.default('merge'),
   })
   .superRefine((update, context) => {
@@ -250,11 +272,23 @@ export const UpdateRequest = z
         message: 'values are updated by id only: a filter updates metadata',
         path: ['values'],
       })
-    } else if (update.metadata === undefined && update.values === undefined) {
+    } else if (update.filter !== undefined && update.text !== undefined) {
+      context.addIssue({
+        code: 'custom',
+        message: 'text is updated by id only: a filter updates metadata',
+        path: ['text'],
+      })
+    } else if (
+      update.metadata === undefined &&
+      update.values === undefined &&
+      update.text === undefined
+    ) {
       context.addIssue({
         code: 'custom',
         message:
-          update.id === undefined ? 'expected "metadata"' : 'expected "metadata" or "values"',
+          update.id === undefined
+            ? 'expected "metadata"'
+            : 'expected "metadata" or "values" (or "text" in a text collection)',
         path: [],
       })
     }
@@ -285,7 +319,35 @@ export function integerIn(min: number, max: number) {
 /** How a query searches: the planner's choice, the vector index, or an exact scan. */
 export const ScanMode = z.enum(['auto', 'index', 'exact'])
 
-/** Body of `POST /vectors/<collection>/query`: by a vector, or by the stored vector of an id. */
+/**
+ * How a hybrid query fuses its keyword and vector rankings: a row scores
+ * `textWeight / (k + textRank) + vectorWeight / (k + vectorRank)` over the sides that found
+ * it (ranks from 1); each side ranks its best `candidates` rows (default `max(2 * topK, 40)`).
+ */
+export const Fusion = z
+  .strictObject({
+    k: integerIn(0, 10_000).default(50),
+    textWeight: z.number({ error: 'expected a number' }).min(0).max(1000).default(1),
+    vectorWeight: z.number({ error: 'expected a number' }).min(0).max(1000).default(1),
+    candidates: integerIn(1, MAX_TOP_K).optional(),
+  })
+  .refine((fusion) => fusion.textWeight > 0 || fusion.vectorWeight > 0, {
+    error: 'expected textWeight or vectorWeight above 0',
+  })
+
+/** A query's text: searched with `websearch_to_tsquery` (`"exact phrase" -excluded or other`). */
+export const QueryText = z
+  .string({ error: 'expected a string text' })
+  .min(1, { error: 'expected a non-empty text' })
+  .max(MAX_QUERY_TEXT_LENGTH, {
+    error: `expected a text of at most ${MAX_QUERY_TEXT_LENGTH} characters`,
+  })
+  .refine((text) => !text.includes(NUL), { error: 'texts cannot contain NUL characters' })
+
+/**
+ * Body of `POST /vectors/<collection>/query`: by a vector, or by the stored vector of an id;
+ * in text collections also by `text` alone (keyword) or `text` with either (hybrid).
+ */
 export const QueryRequest = z
   .strictObject({
     vector: Values.optional(),
@@ -299,9 +361,21 @@ export const QueryRequest = z
     scan: ScanMode.default('auto'),
     /** Also answer the query plan and the scan used (service_role only, like Studio). */
     explain: z.boolean().default(false),
+    /** Text collections: keyword search, alone or fused with the vector search. */
+    text: QueryText.optional(),
+    /** Hybrid queries: how the keyword and vector rankings are fused. */
+    fusion: Fusion.optional(),
   })
-  .refine((query) => (query.vector === undefined) !== (query.id === undefined), {
-    error: 'expected either "vector" or "id"',
+  .refine(
+    (query) =>
+      query.text === undefined
+        ? (query.vector === undefined) !== (query.id === undefined)
+        : query.vector === undefined || query.id === undefined,
+    { error: 'expected either "vector" or "id"' },
+  )
+  .refine((query) => query.fusion === undefined || query.text !== undefined, {
+    error: 'fusion: applies to hybrid queries: send "text" with "vector" or "id"',
+    path: ['fusion'],
   })
 
 /** Most queries one batch may carry. */
@@ -319,14 +393,26 @@ export const BatchQueryRequest = z.strictObject({
     .max(MAX_BATCH_QUERIES, { error: `expected at most ${MAX_BATCH_QUERIES} queries` }),
 })
 
+/**
+ * A body schema that is `batch` when the body has `key` and `single` otherwise, with each
+ * one's own messages (a zod union would report both).
+ */
+export function singleOrBatch<S extends z.ZodType, B extends z.ZodType>(
+  key: string,
+  single: S,
+  batch: B,
+) {
+  return z.unknown().transform((body, context): z.output<S> | z.output<B> => {
+    const isBatch = typeof body === 'object' && body !== null && key in body
+    const parsed = (isBatch ? batch : single).safeParse(body)
+    if (parsed.success) return parsed.data as z.output<S> | z.output<B>
+    for (const issue of parsed.error.issues) context.addIssue({ ...issue } as never)
+    return z.NEVER
+  })
+}
+
 /** What the query route takes: one query, or a batch when the body has `queries`. */
-export const QueryRouteRequest = z.unknown().transform((body, context) => {
-  const batch = typeof body === 'object' && body !== null && 'queries' in body
-  const parsed = (batch ? BatchQueryRequest : QueryRequest).safeParse(body)
-  if (parsed.success) return parsed.data
-  for (const issue of parsed.error.issues) context.addIssue({ ...issue, input: undefined } as never)
-  return z.NEVER
-})
+export const QueryRouteRequest = singleOrBatch('queries', QueryRequest, BatchQueryRequest)
 
 /**
  * Who a record belongs to, in owner and tenant collections: returned to `service_role` only
@@ -342,6 +428,8 @@ export interface VectorRecord<M = Record<string, unknown>> extends RecordOwnersh
   id: string
   values: VectorValues
   metadata: M
+  /** Text collections, with `includeText`: the record's text (null when it has none). */
+  text?: string | null
 }
 
 /** Values as the function returns them: numbers, a bit string, or a sparse object. */
@@ -353,6 +441,25 @@ export interface QueryMatch<M = Record<string, unknown>> extends RecordOwnership
   distance: number
   values?: VectorValues
   metadata?: M
+}
+
+/**
+ * One result of a text query. Keyword queries: `score` is `ts_rank_cd`'s. Hybrid queries:
+ * `score` is the fused score, and `distance` is there when the vector side found the record.
+ * `ranks` gives the record's place on each side (from 1; null where that side did not find it).
+ */
+export interface TextMatch<M = Record<string, unknown>> extends RecordOwnership {
+  id: string
+  score: number
+  ranks: { text: number | null; vector: number | null }
+  distance?: number
+  values?: VectorValues
+  metadata?: M
+}
+
+/** Answer of a text (keyword or hybrid) query. */
+export interface TextQueryResponse<M = Record<string, unknown>> {
+  matches: TextMatch<M>[]
 }
 
 /** Answer of a query: the matches, and with `explain`, how the query ran. */
