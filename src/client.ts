@@ -6,6 +6,7 @@ import {
   FUNCTION_NAMES,
   InsertItemsRequest,
   type InsertItemsResponse,
+  MatchItemsBatchRequest,
   MatchItemsRequest,
   type MatchItemsResponse,
 } from '../supabase/functions/_shared/contract.ts'
@@ -71,6 +72,31 @@ export class ItemsClient {
         method: 'POST',
         schema: MatchItemsRequest,
         body: { embedding: [...embedding], count, efSearch },
+      },
+      call,
+    )
+  }
+
+  /**
+   * Several searches in one request and one transaction (at most 100 embeddings, one `count`):
+   * `data.results` holds each one's `{ matches }`, in the order of `embeddings`.
+   *
+   * @example
+   * const { data } = await items.matchItemsBatch([[3, 1, 2], [1, 1, 1]], 4)
+   * // data.results: [{ matches: […] }, { matches: […] }]
+   */
+  matchItemsBatch(
+    embeddings: readonly (readonly number[])[],
+    count?: number,
+    options: MatchOptions = {},
+  ): Promise<MatchboxResult<{ results: MatchItemsResponse[] }>> {
+    const { efSearch, ...call } = options
+    return this.#transport.call(
+      FUNCTION_NAMES.matchItems,
+      {
+        method: 'POST',
+        schema: MatchItemsBatchRequest,
+        body: { embeddings: embeddings.map((embedding) => [...embedding]), count, efSearch },
       },
       call,
     )

@@ -1,5 +1,6 @@
 /**
- * A collection client: upsert, fetch, delete, query, list, update, count and describe over the
+ * A collection client: upsert, fetch, delete, query (vector, keyword, hybrid, batch), list,
+ * update, count and describe over the
  * `vectors` edge function, typed by the collection's metadata. Every call's `data` is the
  * function's answer as it is: `{ matches }`, `{ records }`, `{ ids, nextCursor }`, `{ count }`…
  */
@@ -12,9 +13,12 @@ import {
   ListRequest,
   type ListResponse,
   MAX_LIST_LIMIT,
+  BatchQueryRequest,
   type QueryMatch,
   QueryRequest,
   type QueryResponse,
+  type TextMatch,
+  type TextQueryResponse,
   UpdateRequest,
   type UpdateResponse,
   UpsertRequest,
@@ -34,16 +38,16 @@ export interface UpsertRecordInput<M extends Metadata> {
   /** Numbers (vector, halfvec), a 0/1 string or booleans (bit), or `{indices, values, dimensions}` (sparsevec). */
   values: VectorValuesInput
   metadata?: M
+  /** Text collections (`--text`): the record's text, searchable by keywords. */
+  text?: string | null
   /** An `owner` collection's record owner (a user id); sent by service_role only. */
   owner_id?: string
   /** A `tenant` collection's record tenant; sent by service_role only. */
   tenant_id?: string
 }
 
-/** A query: by a vector or by the stored vector of an id. */
-export type QueryInput<M extends Metadata> = (
-  { vector: VectorValuesInput; id?: never } | { id: string; vector?: never }
-) & {
+/** What every query takes, whatever it searches by. */
+interface QueryOptions<M extends Metadata> {
   /** How many matches (1 to 1000, default 10). */
   topK?: number
   filter?: Filter<M>
@@ -59,6 +63,28 @@ export type QueryInput<M extends Metadata> = (
   scan?: 'auto' | 'index' | 'exact'
 }
 
+/** A query: by a vector or by the stored vector of an id. */
+export type QueryInput<M extends Metadata> = (
+  { vector: VectorValuesInput; id?: never } | { id: string; vector?: never }
+) &
+  QueryOptions<M> & { text?: never }
+
+/**
+ * A text collection's query: by keywords alone (`text`), or hybrid (`text` with `vector` or
+ * `id`), the two rankings fused by reciprocal rank.
+ */
+export type TextQueryInput<M extends Metadata> = (
+  | { vector?: never; id?: never }
+  | { vector: VectorValuesInput; id?: never }
+  | { id: string; vector?: never }
+) &
+  QueryOptions<M> & {
+    /** Searched with `websearch_to_tsquery`: `"exact phrase" -excluded or other`. */
+    text: string
+    /** Hybrid queries: `k` (default 50), `textWeight`, `vectorWeight` (default 1), `candidates`. */
+    fusion?: { k?: number; textWeight?: number; vectorWeight?: number; candidates?: number }
+  }
+
 /** One page of ids: which ids, from where. */
 export interface ListInput<M extends Metadata> {
   /** Ids per page (1 to 1000, default 100). */
@@ -72,7 +98,13 @@ export interface ListInput<M extends Metadata> {
 
 /** A metadata patch: of the record `id` (metadata, values or both), or of every record a filter matches. */
 export type UpdateInput<M extends Metadata> = (
-  | { id: string; filter?: never; metadata?: Partial<M>; values?: VectorValuesInput }
+  | {
+      id: string
+      filter?: never
+      metadata?: Partial<M>
+      values?: VectorValuesInput
+      text?: string | null
+    }
   | { filter: Filter<M>; id?: never; metadata: Partial<M>; values?: never }
 ) & {
   /** `merge` (default): the given top-level keys replace theirs; `replace`: the whole metadata. */
@@ -120,17 +152,19 @@ export class CollectionClient<M extends Metadata = Metadata> {
   /**
    * The records with these ids, in that order; missing ids are left out.
    *
+   * @param options.includeText text collections: also each record's `text`.
    * @example
    * const { data } = await docs.fetch(['a']) // data.records: [{ id: 'a', values, metadata }]
    */
   fetch(
     ids: readonly string[],
-    options?: CallOptions,
+    options: CallOptions & { includeText?: boolean } = {},
   ): Promise<MatchboxResult<{ records: VectorRecord<M>[] }>> {
+    const { includeText, ...call } = options
     return this.#transport.call(
       `${this.#path}/fetch`,
-      { method: 'POST', schema: FetchRequest, body: { ids } },
-      options,
+      { method: 'POST', schema: FetchRequest, body: { ids, includeText } },
+      call,
     )
   }
 
@@ -152,19 +186,51 @@ export class CollectionClient<M extends Metadata = Metadata> {
   }
 
   /**
-   * The nearest records, nearest first; with a filter, topK whenever topK records match.
+   * The nearest records, nearest first; with a filter, topK whenever topK records match. In a
+   * text collection, `text` searches by keywords, and with `vector` or `id` too, both (hybrid):
+   * each match then has a `score` and its `ranks`.
    *
    * @example
    * const { data } = await docs.query({ vector: [1, 0, 0], topK: 3 })
    * // data.matches: [{ id: 'a', distance: 0, metadata: {…} }, …]
+   * @example Hybrid, in a collection made with --text
+   * const { data } = await docs.query({ text: 'vector index', vector, topK: 5 })
+   * // data.matches: [{ id: 'a', score: 0.0328, ranks: { text: 1, vector: 2 }, distance: 0.1 }, …]
    */
+  query(
+    query: TextQueryInput<M>,
+    options?: CallOptions,
+  ): Promise<MatchboxResult<TextQueryResponse<M>>>
   query(
     query: QueryInput<M>,
     options?: CallOptions,
-  ): Promise<MatchboxResult<{ matches: QueryMatch<M>[] }>> {
+  ): Promise<MatchboxResult<{ matches: QueryMatch<M>[] }>>
+  query(
+    query: QueryInput<M> | TextQueryInput<M>,
+    options?: CallOptions,
+  ): Promise<MatchboxResult<{ matches: (QueryMatch<M> | TextMatch<M>)[] }>> {
     return this.#transport.call(
       `${this.#path}/query`,
       { method: 'POST', schema: QueryRequest, body: query },
+      options,
+    )
+  }
+
+  /**
+   * Several vector queries in one request and one transaction (at most 100): `data.results`
+   * holds each one's `{ matches }`, in order. One bad query refuses the batch, naming its index.
+   *
+   * @example
+   * const { data } = await docs.queryBatch([{ vector: a, topK: 3 }, { id: 'b', topK: 3 }])
+   * // data.results: [{ matches: […] }, { matches: […] }]
+   */
+  queryBatch(
+    queries: readonly QueryInput<M>[],
+    options?: CallOptions,
+  ): Promise<MatchboxResult<{ results: { matches: QueryMatch<M>[] }[] }>> {
+    return this.#transport.call(
+      `${this.#path}/query`,
+      { method: 'POST', schema: BatchQueryRequest, body: { queries } },
       options,
     )
   }

@@ -22,6 +22,7 @@ export {
   DEFAULT_MATCH_COUNT,
   MAX_BODY_BYTES,
   MAX_INSERT_BATCH,
+  MAX_MATCH_BATCH,
   MAX_MATCH_COUNT,
 } from '../supabase/functions/_shared/contract.ts'
 export type { Database } from './database.types.ts'
@@ -32,6 +33,7 @@ export type {
   ListInput,
   Metadata,
   QueryInput,
+  TextQueryInput,
   UpdateInput,
   UpsertRecordInput,
 } from './collection.ts'
@@ -45,12 +47,15 @@ export type {
   QueryMatch,
   QueryResponse,
   SparseValues,
+  TextMatch,
+  TextQueryResponse,
   UpdateResponse,
   VectorRecord,
   VectorValues,
   VectorValuesInput,
 } from '../supabase/functions/_shared/vectors-contract.ts'
 export {
+  MAX_BATCH_QUERIES,
   MAX_LIST_LIMIT,
   MAX_RECORDS_PER_REQUEST,
   MAX_TOP_K,

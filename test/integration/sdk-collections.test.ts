@@ -6,6 +6,8 @@ import {
   MatchboxHttpError,
   MatchboxValidationError,
 } from '../../src/index.ts'
+import { collectionMigrationSql } from '../../cli/collections/migration.ts'
+import { parseCollectionSpec } from '../../cli/collections/spec.ts'
 import { stack } from '../support/http.ts'
 import { createCollection, dropCollection } from '../support/vectors.ts'
 
@@ -125,6 +127,57 @@ describe('client.collection<Doc>(name)', () => {
     const refused = reader.ids({ pageSize: 0 })
     await expect(refused.next()).rejects.toBeInstanceOf(MatchboxValidationError)
     expect((await admin.delete({ filter: { year: { $gte: 0 } } })).error).toBeNull()
+  })
+
+  it('runs a batch of queries, and keyword and hybrid queries in a text collection', async () => {
+    await admin.upsert([
+      { id: 'p', values: [1, 0, 0], metadata: { category: 'news', year: 2024 } },
+      { id: 'q', values: [0, 1, 0], metadata: { category: 'blog', year: 2020 } },
+    ])
+    const batch = await reader.queryBatch([
+      { vector: [1, 0, 0], topK: 1 },
+      { id: 'q', topK: 1, includeMetadata: false },
+    ])
+    expect(batch.data).toEqual({
+      results: [
+        { matches: [{ id: 'p', distance: 0, metadata: { category: 'news', year: 2024 } }] },
+        { matches: [{ id: 'q', distance: 0 }] },
+      ],
+    })
+    await admin.delete({ ids: ['p', 'q'] })
+
+    const spec = parseCollectionSpec({ name: 't_sdk_text', dimensions: 3, text: true })
+    await dropCollection(sql, spec.name)
+    await sql.unsafe(collectionMigrationSql(spec))
+    try {
+      const client = createMatchboxClient({ url: stack.apiUrl, key: stack.serviceRoleKey })
+      const notes = client.collection<{ lang: string }>('t_sdk_text')
+      await notes.upsert([
+        {
+          id: 'a',
+          values: [1, 0, 0],
+          text: 'pgvector indexes with hnsw',
+          metadata: { lang: 'en' },
+        },
+        {
+          id: 'b',
+          values: [0, 1, 0],
+          text: 'full text search in postgres',
+          metadata: { lang: 'en' },
+        },
+      ])
+      const keyword = await notes.query({ text: 'postgres search', topK: 2 })
+      expect(keyword.error).toBeNull()
+      expect(keyword.data!.matches.map((m) => m.id)).toEqual(['b'])
+      expect(keyword.data!.matches[0]!.ranks).toEqual({ text: 1, vector: null })
+      const hybrid = await notes.query({ text: 'postgres', vector: [1, 0, 0], topK: 2 })
+      expect(hybrid.data!.matches.map((m) => m.id).sort()).toEqual(['a', 'b'])
+      expect(hybrid.data!.matches.every((m) => typeof m.score === 'number')).toBe(true)
+      const fetched = await notes.fetch(['a'], { includeText: true })
+      expect(fetched.data!.records[0]!.text).toBe('pgvector indexes with hnsw')
+    } finally {
+      await dropCollection(sql, spec.name)
+    }
   })
 
   it('returns errors, never throws', async () => {

@@ -98,6 +98,25 @@ describe('the tutorial through the SDK', () => {
 })
 
 describe('the envelope and the credentials', () => {
+  it('answers a batch of searches as { results: [{ matches }] }, in order', async () => {
+    const { data, error } = await reader.matchItemsBatch(
+      [
+        [3, 1, 2],
+        [1, 2, 3],
+      ],
+      2,
+    )
+    expect(error).toBeNull()
+    const single = await Promise.all([
+      reader.matchItems([3, 1, 2], 2),
+      reader.matchItems([1, 2, 3], 2),
+    ])
+    expect(data).toEqual({ results: single.map((answer) => answer.data) })
+    expect((await reader.matchItemsBatch([], 2)).error?.message).toBe(
+      'embeddings: expected at least 1 embedding',
+    )
+  })
+
   it("answers each call's data as its function's JSON answer", async () => {
     const direct = await fetch(`${stack.apiUrl}/functions/v1/match-items`, {
       method: 'POST',
