@@ -118,8 +118,8 @@ next steps:
   npx supabase db push                       apply the migrations to your linked project
                                              (--db-url <postgres url> for another database)
   npx supabase functions deploy ${MATCHBOX_FUNCTIONS.join(' ')}
-  npx matchbox collection new docs --dimensions 384   a collection of your own, then db push again
-then, in your app: import { createMatchboxClient } from 'matchbox-vectors'`)
+  npx matchbox-vectors collection new docs --dimensions 384   a collection, then db push again
+in your app: npm i matchbox-vectors, then import { createMatchboxClient } from 'matchbox-vectors'`)
 }
 
 /** One line per migration, per function folder and for config.toml. */
