@@ -4,9 +4,19 @@
  * rows, and the plan of an `items` search.
  */
 import type postgres from 'postgres'
-import type { CollectionInfo, CollectionKind, ExplainResponse, Row } from '../web/types.ts'
+import type {
+  CollectionInfo,
+  CollectionKind,
+  ExplainResponse,
+  OwnersResponse,
+  Row,
+} from '../web/types.ts'
 import { indexUse } from '../web/plan.ts'
-import { collectionNames, readVectorColumn } from '../../supabase/functions/vectors/shape.ts'
+import {
+  collectionNames,
+  declaredAccess,
+  readVectorColumn,
+} from '../../supabase/functions/vectors/shape.ts'
 import { fromVectorText } from '../../supabase/functions/_shared/vector-values.ts'
 import { explainFunctionQuery } from '../../stack/explain.ts'
 
@@ -32,8 +42,8 @@ const ITEMS_SEARCH_FUNCTION = 'public.match_items(extensions.vector, int)'
 /** Most rows one `GET /api/rows` answers: more would not help a scatter or a table. */
 export const MAX_ROWS = 1000
 
-/** The `limit` of `GET /api/rows` when none is given. */
-export const DEFAULT_ROWS = 500
+/** Most owners `GET /api/owners` lists: enough to pick from. */
+export const MAX_OWNERS = 20
 
 /**
  * Every collection the playground can show: `items`, then the marked tables by name. The
@@ -88,6 +98,9 @@ export async function describeCollection(
 ): Promise<CollectionInfo | undefined> {
   const column = await readVectorColumn(sql, source.table, source.column)
   if (!column) return undefined
+  // As the vectors function reads it: a mode this code does not know is no collection.
+  const access = source.kind === 'items' ? 'public' : declaredAccess(column.comment)
+  if (!access) return undefined
   const [count] = await sql<
     { rows: number }[]
   >`select count(*)::int as rows from ${sql(source.table)}`
@@ -102,7 +115,35 @@ export async function describeCollection(
     metric: column.metric,
     index: column.indexName,
     rows: count?.rows ?? 0,
+    access,
   }
+}
+
+/**
+ * Who owns the rows of an owner or tenant collection (`owner_id` or `tenant_id`), the most
+ * rows first: the users the page offers to act as. Read as the database owner, which sees
+ * every row, as service_role does.
+ */
+export async function readOwners(
+  sql: postgres.Sql,
+  collection: CollectionInfo,
+): Promise<OwnersResponse['owners']> {
+  const column = ownerColumn(collection)
+  if (!column) return []
+  const rows = await sql<{ value: string; rows: number }[]>`
+    select c.${sql(column)}::text as value, count(*)::int as rows
+    from ${sql(collection.table)} as c
+    group by c.${sql(column)}
+    order by rows desc, value
+    limit ${MAX_OWNERS}`
+  return rows.map(({ value, rows }) => ({ value, rows }))
+}
+
+/** The column that says whose a row is: `owner_id`, `tenant_id`, or none (public). */
+export function ownerColumn(collection: CollectionInfo): OwnersResponse['column'] | undefined {
+  if (collection.access === 'owner') return 'owner_id'
+  if (collection.access === 'tenant') return 'tenant_id'
+  return undefined
 }
 
 /**

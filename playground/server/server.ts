@@ -1,7 +1,8 @@
 /**
- * The playground's server: the page, the keys it calls the functions with, and the reads the
- * SDK has no call for (collections, rows, the plan of an `items` search). A local tool like
- * Supabase Studio, which holds the service_role key too: 127.0.0.1 only, for that host only.
+ * The playground's server: the page, the keys it calls the functions with, users' access
+ * tokens, and the reads the SDK has no call for (collections, rows, owners, the plan of an
+ * `items` search). A local tool like Supabase Studio, which holds the service_role key too:
+ * 127.0.0.1 only, for that host only.
  */
 import { readFile } from 'node:fs/promises'
 import http from 'node:http'
@@ -11,27 +12,33 @@ import postgres from 'postgres'
 import { z } from 'zod'
 import { describeIssue, MatchItemsRequest } from '../../supabase/functions/_shared/contract.ts'
 import { HttpError } from '../../supabase/functions/_shared/errors.ts'
+import { MAX_TENANT_ID_LENGTH, OwnerId } from '../../supabase/functions/_shared/vectors-contract.ts'
+import { signUserToken, stackJwtSecret } from '../../stack/keys.ts'
 import {
   answerError,
   errorResponse,
   jsonResponse,
   readJson,
 } from '../../supabase/functions/_shared/http.ts'
-import type {
-  CollectionInfo,
-  CollectionsResponse,
-  ExplainResponse,
-  PlaygroundConfig,
-  RowsResponse,
+import {
+  type CollectionInfo,
+  type CollectionsResponse,
+  DEFAULT_ROWS,
+  type ExplainResponse,
+  type OwnersResponse,
+  type PlaygroundConfig,
+  type RowsResponse,
+  type TokenResponse,
 } from '../web/types.ts'
 import { type Asset, bundlePlayground, PLAYGROUND_DIR } from './bundle.ts'
 import {
-  DEFAULT_ROWS,
   describeCollection,
   describeCollections,
   explainSearch,
   findCollection,
   MAX_ROWS,
+  ownerColumn,
+  readOwners,
   readRows,
 } from './collections.ts'
 import { type FetchHandler, serveWithNode } from './node-http.ts'
@@ -43,6 +50,11 @@ export interface PlaygroundServerOptions {
   dbUrl: string
   anonKey: string
   serviceRoleKey: string
+  /**
+   * The secret users' access tokens are signed with: by default the one `anonKey` was signed
+   * with, found as `npm run token` finds it (SUPABASE_AUTH_JWT_SECRET, else the local one).
+   */
+  jwtSecret?: string
   /** Receives a line for each failure worth a developer's attention. */
   log?: (line: string) => void
 }
@@ -64,7 +76,24 @@ const ExplainBody = MatchItemsRequest.extend({
   collection: z.string({ error: 'expected a collection name' }),
 })
 
+/** `POST /api/token`: the user (a new one when absent) and their tenant, as `npm run token` takes them. */
+const TokenBody = z.strictObject({
+  user: OwnerId.optional(),
+  tenant: z
+    .string({ error: 'expected a tenant id (a string)' })
+    .min(1, { error: 'expected a non-empty tenant id' })
+    .max(MAX_TENANT_ID_LENGTH, { error: `expected at most ${MAX_TENANT_ID_LENGTH} characters` })
+    .optional(),
+})
+
+/** How long a user's token lasts: Supabase Auth's default. The page mints another before then. */
+const TOKEN_LIFETIME_SECONDS = 3600
+
 // Unknown query parameters are ignored, as URLs often carry some (a cache-buster, say).
+const CollectionQuery = z.object({
+  collection: z.string({ error: 'expected a collection name, e.g. ?collection=items' }),
+})
+
 const RowsQuery = z.object({
   collection: z.string({ error: 'expected a collection name, e.g. ?collection=items' }),
   limit: z.coerce
@@ -102,6 +131,7 @@ export async function startPlaygroundServer(
       anonKey: options.anonKey,
       serviceRoleKey: options.serviceRoleKey,
     },
+    jwtSecret: options.jwtSecret,
     log,
     port: () => port,
   })
@@ -148,6 +178,7 @@ export async function startPlaygroundServer(
 interface HandlerContext {
   sql: postgres.Sql
   config: PlaygroundConfig
+  jwtSecret: string | undefined
   log: (line: string) => void
   /** The port listened on (known once listening, when 0 was asked for). */
   port: () => number
@@ -160,7 +191,7 @@ interface Route {
 }
 
 /** The playground's routes as a `fetch` handler, the host checked first and one catch last. */
-function createHandler({ sql, config, log, port }: HandlerContext): FetchHandler {
+function createHandler({ sql, config, jwtSecret, log, port }: HandlerContext): FetchHandler {
   let assets: Promise<Map<string, Asset>> | undefined
   let page: Promise<string> | undefined
   // Built on the first request rather than at start: a stack that nobody opens the page of
@@ -174,6 +205,18 @@ function createHandler({ sql, config, log, port }: HandlerContext): FetchHandler
     return assets
   }
   // Read once, like the bundle it loads: the two are of the same moment.
+  // Found on the first token asked for: a stack started with another secret than this
+  // environment's fails that request with the fix, not the whole playground.
+  let secret: Promise<string> | undefined
+  const signingSecret = () => {
+    secret ??= jwtSecret
+      ? Promise.resolve(jwtSecret)
+      : stackJwtSecret(config.anonKey).catch((error: unknown) => {
+          secret = undefined
+          throw new HttpError(500, 'internal_error', (error as Error).message)
+        })
+    return secret
+  }
   const html = () => {
     page ??= readFile(path.join(PLAYGROUND_DIR, 'index.html'), 'utf8').catch((error: unknown) => {
       page = undefined
@@ -231,6 +274,61 @@ function createHandler({ sql, config, log, port }: HandlerContext): FetchHandler
           const info = await describeNamed(sql, query.collection)
           const { rows, total } = await readRows(sql, info, query.limit)
           const body: RowsResponse = { collection: info.name, rows, total, limit: query.limit }
+          return jsonResponse(200, body)
+        },
+      },
+    ],
+    [
+      '/api/owners',
+      {
+        method: 'GET',
+        async handle(_request, url) {
+          const query = parse(CollectionQuery, Object.fromEntries(url.searchParams))
+          const info = await describeNamed(sql, query.collection)
+          const column = ownerColumn(info)
+          if (!column) {
+            throw new HttpError(
+              400,
+              'invalid_request',
+              `collection: "${info.name}" is public: its rows have no owner or tenant`,
+            )
+          }
+          const body: OwnersResponse = {
+            collection: info.name,
+            column,
+            owners: await readOwners(sql, info),
+          }
+          return jsonResponse(200, body)
+        },
+      },
+    ],
+    [
+      // Minting a user's token gives the page no power it lacks: it already holds the
+      // service_role key from /config.json, which may do anything a user may. What it adds is
+      // the user's view: the rows their policies let them see, through the same functions.
+      '/api/token',
+      {
+        method: 'POST',
+        async handle(request) {
+          const input = parse(TokenBody, await readJson(request, MAX_BODY_BYTES))
+          const user = input.user?.toLowerCase() ?? crypto.randomUUID()
+          const issuedAt = Math.floor(Date.now() / 1000)
+          const accessToken = await signUserToken(
+            {
+              user,
+              tenant: input.tenant,
+              expiresInSeconds: TOKEN_LIFETIME_SECONDS,
+              issuer: `${config.apiUrl}/auth/v1`,
+              now: issuedAt,
+            },
+            await signingSecret(),
+          )
+          const body: TokenResponse = {
+            user,
+            tenant: input.tenant ?? null,
+            accessToken,
+            expiresAt: issuedAt + TOKEN_LIFETIME_SECONDS,
+          }
           return jsonResponse(200, body)
         },
       },

@@ -1,6 +1,18 @@
-/** What the page does when a person acts: pick a collection, load rows, insert, search. */
+/**
+ * What the page does when a person acts: pick a collection or who to act as, add a user,
+ * load rows, insert, search.
+ */
 import type { VectorValuesInput } from '../../src/index.ts'
-import { type Api, explainItemsSearch, getRows } from './api.ts'
+import { type Api, explainItemsSearch, getOwners, getRows } from './api.ts'
+import {
+  ANON,
+  type Identity,
+  identityKey,
+  identityLabel,
+  ownerUsers,
+  SERVICE_ROLE,
+  withUser,
+} from './identity.ts'
 import { indexUse } from './plan.ts'
 import {
   busy,
@@ -9,6 +21,8 @@ import {
   idRange,
   plural,
   renderCollection,
+  renderIdentities,
+  renderIdentity,
   renderPlan,
   renderResults,
   renderRows,
@@ -68,16 +82,80 @@ export async function selectCollection(page: Page, name: string): Promise<void> 
   }
 }
 
-/** Reloads the shown collection's rows. */
+/** Acts as the identity the picker's option `key` names, and shows what it sees. */
+export async function actAs(page: Page, key: string): Promise<void> {
+  const { state } = page
+  const next = [SERVICE_ROLE, ANON, ...state.users, ...state.owners.map(({ user }) => user)].find(
+    (identity) => identityKey(identity) === key,
+  )
+  if (!next) return
+  // An owner picked stays to pick in the other collections.
+  if (next.role === 'authenticated') state.users = withUser(state.users, next)
+  await showAs(page, next)
+}
+
+/** Mints a token for the user the form names (a new one when blank), and acts as them. */
+export async function addUser(page: Page): Promise<void> {
+  const user = ui.userId.value.trim()
+  const tenant = ui.userTenant.value.trim()
+  status(ui.identityStatus, 'busy', 'minting a token…')
+  let added
+  try {
+    added = await busy(
+      ui.userSubmit,
+      page.api.addUser({ ...(user ? { user } : {}), ...(tenant ? { tenant } : {}) }),
+    )
+  } catch (error) {
+    // The playground server's refusal (a user id that is no uuid): the form's to show.
+    return status(ui.identityStatus, 'error', (error as Error).message)
+  }
+  ui.userId.value = ''
+  ui.userTenant.value = ''
+  page.state.users = withUser(page.state.users, added)
+  status(ui.identityStatus, 'ok', `${identityLabel(added)}: a 1-hour token for ${added.user}`)
+  await showAs(page, added)
+}
+
+/** Acts as `identity`: the rows and the last search again, as they see them. */
+async function showAs(page: Page, identity: Identity): Promise<void> {
+  const { state } = page
+  state.identity = identity
+  renderIdentities(state)
+  renderIdentity(state)
+  // What the last insert said was about another identity.
+  clearStatus(ui.insertStatus)
+  await loadRows(page)
+  if (state.search) await search(page, state.search)
+}
+
+/**
+ * Reloads the shown collection's rows as the identity sees them (a collection's through the
+ * SDK; `items`, which everyone may read, from the playground server), and its owners.
+ */
 export async function loadRows(page: Page): Promise<void> {
   const { state } = page
   const collection = state.current
+  const identity = state.identity
   if (!collection) return
-  const answer = await getRows(collection.name)
-  // Another collection picked meanwhile: these rows are no longer the ones to show.
-  if (state.current !== collection) return
-  state.rows = answer.rows
-  renderRowsCount(answer.rows.length, answer.total)
+  const [answer, owners] = await Promise.all([
+    collection.kind === 'items'
+      ? getRows(collection.name).then((rows) => ({ data: rows, error: null }))
+      : page.api.readRecords(identity, collection.name),
+    collection.access === 'public' ? undefined : getOwners(collection.name),
+  ])
+  // Another collection or identity picked meanwhile: these rows are no longer the ones to show.
+  if (state.current !== collection || state.identity !== identity) return
+  state.rows = answer.data?.rows ?? []
+  state.rowsError = answer.error ?? undefined
+  state.owners = owners
+    ? ownerUsers(
+        owners.column,
+        owners.owners.map((owner) => owner.value),
+        state.users,
+      ).map((user, index) => ({ user, rows: owners.owners[index]!.rows }))
+    : []
+  renderIdentities(state)
+  renderRowsCount(state.rows.length, answer.data?.total)
   renderRows(state)
   renderScatter(page.scatter, state)
 }
@@ -111,7 +189,7 @@ export async function searchFromRow(page: Page, id: string): Promise<void> {
 }
 
 /** Inserts the typed vectors into `items`; whether it did. */
-async function insertItems({ api }: Page): Promise<boolean> {
+async function insertItems({ api, state }: Page): Promise<boolean> {
   let vectors: number[][]
   try {
     vectors = parseVectors(ui.insertInput.value)
@@ -119,7 +197,7 @@ async function insertItems({ api }: Page): Promise<boolean> {
     return failed(ui.insertStatus, (error as Error).message)
   }
   status(ui.insertStatus, 'busy', `inserting ${plural(vectors.length, 'vector')}…`)
-  const { data, error } = await busy(ui.insertSubmit, api.insertItems(vectors))
+  const { data, error } = await busy(ui.insertSubmit, api.insertItems(state.identity, vectors))
   if (error) return failed(ui.insertStatus, error.message, error.code)
   const { ids } = data
   status(ui.insertStatus, 'ok', `inserted ${plural(ids.length, 'row')} (${idRange(ids)})`)
@@ -127,22 +205,27 @@ async function insertItems({ api }: Page): Promise<boolean> {
 }
 
 /** Upserts the typed record(s) into a collection; whether it did. */
-async function upsertRecords({ api }: Page, collection: CollectionInfo): Promise<boolean> {
+async function upsertRecords({ api, state }: Page, collection: CollectionInfo): Promise<boolean> {
   let records
   try {
     const values = parseRecordValues(ui.insertInput.value, collection.vectorType)
     const metadata = parseJsonObject(ui.insertMetadata.value, 'metadata')
     const ids = recordIds(ui.insertId.value, values.length)
+    const ownership = recordOwnership(collection, state.identity)
     records = values.map((value, index) => ({
       id: ids[index]!,
       values: value,
       ...(metadata ? { metadata } : {}),
+      ...ownership,
     }))
   } catch (error) {
     return failed(ui.insertStatus, (error as Error).message)
   }
   status(ui.insertStatus, 'busy', `upserting ${plural(records.length, 'record')}…`)
-  const { error } = await busy(ui.insertSubmit, api.upsert(collection.name, records))
+  const { error } = await busy(
+    ui.insertSubmit,
+    api.upsert(state.identity, collection.name, records),
+  )
   if (error) return failed(ui.insertStatus, error.message, error.code)
   const ids = records.map((record) => record.id)
   status(ui.insertStatus, 'ok', `upserted ${plural(ids.length, 'record')} (${idRange(ids)})`)
@@ -160,8 +243,9 @@ async function searchItems(page: Page, collection: CollectionInfo, again?: Searc
   const count = again?.count ?? Number(ui.searchK.value)
   status(ui.searchStatus, 'busy', 'searching…')
   const started = performance.now()
-  const { data, error } = await busy(ui.searchSubmit, api.matchItems(query, count))
-  if (state.current !== collection) return
+  const identity = state.identity
+  const { data, error } = await busy(ui.searchSubmit, api.matchItems(identity, query, count))
+  if (state.current !== collection || state.identity !== identity) return
   if (error) return searchFailed(page, error.message, error.code)
   const took = Math.round(performance.now() - started)
   const matches = data.matches.map(({ id, distance, embedding }) => ({
@@ -198,9 +282,10 @@ async function searchCollection(
   const scan = again?.scan ?? (ui.searchScan.value as Search['scan'])
   status(ui.searchStatus, 'busy', 'searching…')
   const started = performance.now()
+  const identity = state.identity
   const { data, error } = await busy(
     ui.searchSubmit,
-    api.explainQuery(collection.name, {
+    api.search(identity, collection.name, {
       vector: query,
       topK: count,
       includeValues: true,
@@ -208,7 +293,7 @@ async function searchCollection(
       scan,
     }),
   )
-  if (state.current !== collection) return
+  if (state.current !== collection || state.identity !== identity) return
   if (error) return searchFailed(page, error.message, error.code)
   const took = Math.round(performance.now() - started)
   const matches = data.matches
@@ -217,8 +302,26 @@ async function searchCollection(
     { query, count, filter, scan, matches },
     `${plural(matches.length, 'nearest record')} to ${formatValues(query, 4)} by ${collection.metric ?? 'vector'} distance${filter ? ', filtered' : ''} · ${took} ms`,
   )
-  const plan = data.plan ?? []
-  renderPlan({ plan, ...indexUse(plan, collection.index), scan: data.scan })
+  if (!data.plan) {
+    return renderPlan(
+      undefined,
+      `The plan of a search is shown to service_role only: "explain" needs its key, and ${identityLabel(identity)} searched without it.`,
+    )
+  }
+  renderPlan({ plan: data.plan, ...indexUse(data.plan, collection.index), scan: data.scan })
+}
+
+/**
+ * The owner or tenant the insert form names for service_role's records in an owner or tenant
+ * collection; nothing for a user, whose rows the database gives their own.
+ */
+function recordOwnership(
+  collection: CollectionInfo,
+  identity: Identity,
+): { owner_id?: string; tenant_id?: string } {
+  const owner = ui.insertOwner.value.trim()
+  if (identity.role !== 'service_role' || collection.access === 'public' || owner === '') return {}
+  return collection.access === 'owner' ? { owner_id: owner } : { tenant_id: owner }
 }
 
 function showSearch(page: Page, found: Search, message: string): void {

@@ -1,19 +1,38 @@
 /**
- * The playground page: pick a collection, see its rows and their 3-D scatter, insert
- * vectors, search, and see the neighbours and the plan of the search. Inserts and searches
- * go through the SDK to the functions (api.ts); the playground server lends the keys and
- * the reads the SDK has no call for.
+ * The playground page: pick a collection and who to act as (service_role, anon or a user),
+ * see the rows they see and their 3-D scatter, insert vectors, search, and see the
+ * neighbours and the plan of the search. Rows, inserts and searches go through the SDK to
+ * the functions (api.ts); the playground server lends the keys, mints users' tokens and
+ * serves the reads the SDK has no call for.
  */
 import './jitless.ts'
-import { insert, loadRows, type Page, search, searchFromRow, selectCollection } from './actions.ts'
+import {
+  actAs,
+  addUser,
+  insert,
+  loadRows,
+  type Page,
+  search,
+  searchFromRow,
+  selectCollection,
+} from './actions.ts'
 import { connect, getCollections, getConfig } from './api.ts'
-import { openScatter, renderCollectionList, renderPageError, ui } from './render.ts'
+import {
+  openScatter,
+  renderCollectionList,
+  renderIdentities,
+  renderIdentity,
+  renderPageError,
+  ui,
+} from './render.ts'
 import { createState } from './state.ts'
 
 async function start(): Promise<void> {
   const config = await getConfig()
   ui.apiUrl.textContent = config.apiUrl
   const page: Page = { state: createState(), api: connect(config), scatter: openScatter() }
+  renderIdentities(page.state)
+  renderIdentity(page.state)
   const collections = await getCollections()
   page.state.collections = collections
   renderCollectionList(collections)
@@ -34,6 +53,11 @@ async function start(): Promise<void> {
   addEventListener('hashchange', () => {
     const name = decodeURIComponent(location.hash.slice(1))
     if (name !== page.state.current?.name) void guard(selectCollection(page, name))
+  })
+  ui.identity.addEventListener('change', () => void guard(actAs(page, ui.identity.value)))
+  ui.identityForm.addEventListener('submit', (event) => {
+    event.preventDefault()
+    void guard(addUser(page))
   })
   ui.insertForm.addEventListener('submit', (event) => {
     event.preventDefault()

@@ -1,5 +1,6 @@
 /** Everything the page draws: the collection's fields, the tables, the plan, the scatter. */
 import { MAX_MATCH_COUNT, MAX_TOP_K } from '../../src/index.ts'
+import { type Identity, identityKey, identityLabel, type User } from './identity.ts'
 import { projectTo3d } from './pca.ts'
 import { type PointId, Scatter } from './scatter.ts'
 import type { PageState } from './state.ts'
@@ -22,10 +23,19 @@ export const ui = {
   collectionInfo: element('collection-info'),
   apiUrl: element('api-url'),
   pageError: element('page-error'),
+  identity: element<HTMLSelectElement>('identity'),
+  identityInfo: element('identity-info'),
+  identityForm: element<HTMLFormElement>('identity-form'),
+  userId: element<HTMLInputElement>('user-id'),
+  userTenant: element<HTMLInputElement>('user-tenant'),
+  userSubmit: element<HTMLButtonElement>('user-submit'),
+  identityStatus: element<HTMLOutputElement>('identity-status'),
   insertForm: element<HTMLFormElement>('insert-form'),
   insertInput: element<HTMLTextAreaElement>('insert-input'),
   insertId: element<HTMLInputElement>('insert-id'),
   insertMetadata: element<HTMLTextAreaElement>('insert-metadata'),
+  insertOwner: element<HTMLInputElement>('insert-owner'),
+  insertRole: element('insert-role'),
   insertSubmit: element<HTMLButtonElement>('insert-submit'),
   insertStatus: element<HTMLOutputElement>('insert-status'),
   searchForm: element<HTMLFormElement>('search-form'),
@@ -46,6 +56,7 @@ export const ui = {
   resetView: element<HTMLButtonElement>('reset-view'),
   rowsCount: element('rows-count'),
   rowsBody: element<HTMLTableSectionElement>('rows-body'),
+  ownerHead: element('owner-head'),
   refreshRows: element<HTMLButtonElement>('refresh-rows'),
 }
 
@@ -73,11 +84,13 @@ export function renderCollection(collection: CollectionInfo): void {
   ui.collection.value = collection.name
   // The fields a collection has and `items` has not show by this (style.css).
   document.body.dataset.kind = collection.kind
+  // And the owner column and field an owner or tenant collection has.
+  document.body.dataset.access = collection.access
   const isItems = collection.kind === 'items'
-  ui.searchRole.textContent = isItems ? 'anon' : 'service_role'
-  ui.searchRole.title = isItems
-    ? 'searches use the anon key'
-    : "a collection's search asks for its plan (explain), which needs the service_role key"
+  const owner = collection.access === 'tenant' ? 'tenant_id' : 'owner_id'
+  ui.ownerHead.textContent = owner
+  ui.insertOwner.placeholder =
+    collection.access === 'tenant' ? 'tenant_id (the tenant)' : "owner_id (a user's id)"
   ui.searchK.max = String(isItems ? MAX_MATCH_COUNT : MAX_TOP_K)
   ui.insertInput.placeholder = insertPlaceholder(collection)
   for (const head of document.querySelectorAll('.values-head')) {
@@ -87,9 +100,11 @@ export function renderCollection(collection: CollectionInfo): void {
   ui.collectionInfo.textContent = `${collection.table}.${collection.column} · ${collection.type} · ${metric}`
 }
 
-/** The rows table, the last search's neighbours marked. */
-export function renderRows({ rows, search }: PageState): void {
+/** The rows table, the last search's neighbours marked; or why the identity may not read it. */
+export function renderRows({ current, rows, rowsError, search, identity }: PageState): void {
   const near = new Set(search?.matches.map((match) => match.id))
+  // Whose each row is: what service_role sees of an owner or tenant collection.
+  const owners = current?.access !== 'public' && identity.role === 'service_role'
   ui.rowsBody.replaceChildren(
     ...rows.map((row) =>
       tableRow(
@@ -97,19 +112,80 @@ export function renderRows({ rows, search }: PageState): void {
           { text: String(row.id), className: 'num' },
           { text: formatValues(row.embedding), className: 'vector' },
           { text: formatMetadata(row.metadata), className: 'metadata only-collection' },
+          ...(owners
+            ? [{ text: row.owner ?? '', className: 'metadata', testid: 'row-owner' }]
+            : []),
         ],
         { testid: 'row', id: row.id, className: near.has(row.id) ? 'near' : '' },
       ),
     ),
   )
-  if (rows.length === 0) {
-    ui.rowsBody.append(emptyRow(3, 'No rows yet: insert some vectors.'))
+  if (rowsError) {
+    const refused = emptyRow(4, `${rowsError.message} `)
+    refused.dataset.testid = 'rows-error'
+    const code = document.createElement('code')
+    code.textContent = rowsError.code
+    refused.cells[0]!.append(code)
+    ui.rowsBody.append(refused)
+  } else if (rows.length === 0) {
+    const whose = identity.role === 'authenticated' && current?.access !== 'public'
+    ui.rowsBody.append(
+      emptyRow(
+        4,
+        whose ? 'No rows of theirs yet: insert some vectors.' : 'No rows yet: insert some vectors.',
+      ),
+    )
   }
 }
 
-/** The rows count: all of them, or how many of how many were loaded. */
-export function renderRowsCount(loaded: number, total: number): void {
-  ui.rowsCount.textContent = total > loaded ? `first ${loaded} of ${total}` : plural(total, 'row')
+/** The rows count: all of them, or how many of how many were loaded; none when refused. */
+export function renderRowsCount(loaded: number, total: number | undefined): void {
+  if (total === undefined) ui.rowsCount.textContent = 'refused'
+  else
+    ui.rowsCount.textContent = total > loaded ? `first ${loaded} of ${total}` : plural(total, 'row')
+}
+
+/** The identity picker: the two keys, the users, and the shown collection's other owners. */
+export function renderIdentities({ identity, users, owners, current }: PageState): void {
+  const rowsOf = new Map(owners.map(({ user, rows }) => [identityKey(user), rows]))
+  const option = (who: Identity) => {
+    const rows = rowsOf.get(identityKey(who))
+    const label = identityLabel(who)
+    return new Option(
+      rows === undefined ? label : `${label} · ${plural(rows, 'row')}`,
+      identityKey(who),
+    )
+  }
+  const group = (label: string, members: readonly User[]) => {
+    const element = document.createElement('optgroup')
+    element.label = label
+    element.append(...members.map(option))
+    return element
+  }
+  const known = new Set(users.map(identityKey))
+  const others = owners.map(({ user }) => user).filter((user) => !known.has(identityKey(user)))
+  const whose = current?.access === 'tenant' ? 'tenants' : 'owners'
+  ui.identity.replaceChildren(
+    option({ role: 'service_role' }),
+    option({ role: 'anon' }),
+    ...(users.length > 0 ? [group('users', users)] : []),
+    ...(others.length > 0 ? [group(`${whose} in ${current?.name ?? ''}`, others)] : []),
+  )
+  ui.identity.value = identityKey(identity)
+}
+
+/** Who the page acts as, on the role badges and beside the picker. */
+export function renderIdentity({ identity }: PageState): void {
+  document.body.dataset.role = identity.role
+  const label = identityLabel(identity)
+  ui.insertRole.textContent = label
+  ui.searchRole.textContent = label
+  ui.identityInfo.textContent =
+    identity.role === 'service_role'
+      ? 'every row, and the plan of each search'
+      : identity.role === 'anon'
+        ? 'the anon key: a visitor, signed in as no one'
+        : `the anon key and ${identity.user}'s access token`
 }
 
 /** The results table of the last search. */
@@ -149,12 +225,15 @@ export function renderResults({ search }: PageState): void {
   if (search.matches.length === 0) ui.resultsBody.append(emptyRow(5, 'No rows to match.'))
 }
 
-/** The EXPLAIN panel: the plan, whether the vector index served it, and the scan. */
-export function renderPlan(explained: ExplainShown | undefined): void {
+/**
+ * The EXPLAIN panel: the plan, whether the vector index served it, and the scan; or `note`
+ * (why there is none) in its place.
+ */
+export function renderPlan(explained: ExplainShown | undefined, note?: string): void {
   ui.explainIndex.hidden = !explained
   ui.explainScan.hidden = !explained?.scan
   if (!explained) {
-    ui.explainPlan.textContent = "The plan of the last search's query appears here."
+    ui.explainPlan.textContent = note ?? "The plan of the last search's query appears here."
     return
   }
   // A collection's exact scan may read its metadata index by bitmap, which is no "sequential

@@ -1,5 +1,6 @@
 /** What the page remembers between events, in one object that the handlers share. */
-import type { VectorValuesInput } from '../../src/index.ts'
+import type { MatchboxError, VectorValuesInput } from '../../src/index.ts'
+import { type Identity, SERVICE_ROLE, type User } from './identity.ts'
 import type { PointId } from './scatter.ts'
 import type { CollectionInfo, Row, VectorValues } from './types.ts'
 
@@ -33,8 +34,16 @@ export interface PageState {
   collections: CollectionInfo[]
   /** The collection shown. */
   current: CollectionInfo | undefined
-  /** Its rows, as last loaded. */
+  /** Its rows, as last loaded, as the identity sees them. */
   rows: Row[]
+  /** Why the identity could not read its rows (anon in an owner collection), if it could not. */
+  rowsError: MatchboxError | undefined
+  /** Who the page acts as. */
+  identity: Identity
+  /** The users to pick from: added with the form, or picked from a collection's owners. */
+  users: User[]
+  /** The shown collection's owners or tenants as users to act as, with their row counts. */
+  owners: { user: User; rows: number }[]
   /** The last search in it, if it succeeded. */
   search: Search | undefined
   /** What was typed, by collection name. */
@@ -43,5 +52,15 @@ export interface PageState {
 
 /** The state of a page that has shown nothing yet. */
 export function createState(): PageState {
-  return { collections: [], current: undefined, rows: [], search: undefined, drafts: new Map() }
+  return {
+    collections: [],
+    current: undefined,
+    rows: [],
+    rowsError: undefined,
+    identity: SERVICE_ROLE,
+    users: [],
+    owners: [],
+    search: undefined,
+    drafts: new Map(),
+  }
 }

@@ -1,14 +1,15 @@
 /**
  * The playground server's JSON, as the page reads it and the server writes it: one set of
- * types for both sides (playground/server/server.ts and playground/web/api.ts).
+ * types (and the one default they share) for both sides (playground/server/server.ts and
+ * playground/web/api.ts).
  */
 import type { ErrorBody } from '../../supabase/functions/_shared/contract.ts'
 import type { Metric, VectorType } from '../../supabase/functions/_shared/vector-kinds.ts'
-import type { VectorValues } from '../../src/index.ts'
+import type { AccessMode, VectorValues } from '../../src/index.ts'
 
 // The functions' own: every refusal of the playground server has their `ErrorBody` shape,
 // and a metric is named as pgvector's operator classes name it (`vector_cosine_ops`).
-export type { ErrorBody, Metric, VectorType, VectorValues }
+export type { AccessMode, ErrorBody, Metric, VectorType, VectorValues }
 
 /** `GET /config.json`: where the functions are and the keys to call them with. */
 export interface PlaygroundConfig {
@@ -49,6 +50,8 @@ export interface CollectionInfo {
   index: string | null
   /** How many rows the table holds. */
   rows: number
+  /** Who reads and writes its rows, as its marker declares (`items` is public). */
+  access: AccessMode
 }
 
 /** `GET /api/collections`. */
@@ -64,7 +67,12 @@ export interface Row {
   embedding: VectorValues
   /** A collection's metadata; `items` has none. */
   metadata?: Record<string, unknown>
+  /** Whose it is (`owner_id` or `tenant_id`), in an owner or tenant collection, to service_role. */
+  owner?: string
 }
+
+/** How many rows the page loads, and `GET /api/rows` answers when no `limit` is given. */
+export const DEFAULT_ROWS = 500
 
 /** `GET /api/rows?collection=…&limit=…`: the first `limit` rows by id, and how many there are. */
 export interface RowsResponse {
@@ -92,4 +100,28 @@ export interface ExplainResponse {
 /** What the EXPLAIN panel shows: for a collection, also the scan its query chose. */
 export interface ExplainShown extends ExplainResponse {
   scan?: 'index' | 'exact'
+}
+
+/** `POST /api/token` body: the user to act as (a new one when absent), and their tenant. */
+export interface TokenRequest {
+  user?: string
+  tenant?: string
+}
+
+/** `POST /api/token`: a user's access token, as Supabase Auth would issue it at sign-in. */
+export interface TokenResponse {
+  user: string
+  tenant: string | null
+  accessToken: string
+  /** When the token expires, in seconds since the epoch (its `exp`). */
+  expiresAt: number
+}
+
+/** `GET /api/owners?collection=…`: who owns the rows of an owner or tenant collection. */
+export interface OwnersResponse {
+  collection: string
+  /** `owner_id` (user ids) or `tenant_id` (tenant ids). */
+  column: 'owner_id' | 'tenant_id'
+  /** The owners with the most rows first, at most `MAX_OWNERS` (collections.ts) of them. */
+  owners: { value: string; rows: number }[]
 }

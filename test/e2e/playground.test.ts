@@ -1,8 +1,9 @@
 /**
  * The playground in a real browser: Debian's Chromium, headless, driven by playwright-core,
  * against the test run's stack. Inserts and searches through the page, in `items` and in a
- * collection, and checks that the page lists what the SDK answers, what the EXPLAIN says
- * of the index, and that the browser logged no error and no request failed. Leaves
+ * collection, as service_role and as users of an owner collection, and checks that the page
+ * lists what the SDK answers (as that user), what the EXPLAIN says of the index, and that the
+ * browser logged no error and no request failed. Leaves
  * screenshots in test/artifacts/ (and, with UPDATE_SCREENSHOT=1, the README's in docs/).
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
@@ -11,10 +12,13 @@ import path from 'node:path'
 import postgres from 'postgres'
 import { type BrowserContext, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { collectionMigrationSql } from '../../cli/collections/migration.ts'
+import { parseCollectionSpec } from '../../cli/collections/spec.ts'
 import { tutorialPoints } from '../../scripts/demo.ts'
 import { ROOT } from '../../stack/paths.ts'
 import { createItemsClient, createMatchboxClient } from '../../src/index.ts'
 import { stack } from '../support/http.ts'
+import { userToken } from '../support/tokens.ts'
 import { createCollection, dropCollection } from '../support/vectors.ts'
 
 const CHROMIUM = '/usr/bin/chromium'
@@ -289,6 +293,143 @@ describe('the playground with a collection', () => {
     await expectOnlyRefusal(`${stack.apiUrl}/functions/v1/vectors/${NAME}/query`)
   })
 })
+
+describe('the playground acting as a user', () => {
+  /** An owner collection: each user reads and writes only their rows. */
+  const NAME = 't_pg_e2e_owned'
+  const ALICE = '6f1c2f3e-9a0b-4c5d-8e7f-001122334455'
+  const BOB = '0b6c1d2e-3f40-4a5b-9c6d-7e8f90a1b2c3'
+  const admin = createMatchboxClient({ url: stack.apiUrl, key: stack.serviceRoleKey })
+  /** The collection as an app signed in as `user` sees it. */
+  const asUser = async (user: string) =>
+    createMatchboxClient({
+      url: stack.apiUrl,
+      key: stack.anonKey,
+      accessToken: await userToken(user),
+    }).collection(NAME)
+
+  beforeAll(async () => {
+    await dropCollection(sql, NAME)
+    await sql.unsafe(
+      collectionMigrationSql(parseCollectionSpec({ name: NAME, dimensions: 3, access: 'owner' })),
+    )
+    // Bob's b-1 is nearer to [1,0,0] than two of Alice's rows: a search that leaked other
+    // users' rows would show it among hers.
+    const { error } = await admin.collection(NAME).upsert([
+      { id: 'a-1', values: [1, 0, 0], owner_id: ALICE, metadata: { who: 'alice' } },
+      { id: 'a-2', values: [1, 1, 0], owner_id: ALICE, metadata: { who: 'alice' } },
+      { id: 'a-3', values: [0, 1, 0], owner_id: ALICE, metadata: { who: 'alice' } },
+      { id: 'b-1', values: [1, 0.1, 0], owner_id: BOB, metadata: { who: 'bob' } },
+      { id: 'b-2', values: [0, 0, 1], owner_id: BOB, metadata: { who: 'bob' } },
+      { id: 'b-3', values: [1, 0, 1], owner_id: BOB, metadata: { who: 'bob' } },
+    ])
+    expect(error).toBeNull()
+  })
+
+  afterAll(() => dropCollection(sql, NAME))
+
+  it('shows only the chosen user’s rows and search results, and upserts as them, in Chromium', async () => {
+    await openPlayground()
+    await page.getByTestId('collection-select').selectOption(NAME)
+    // service_role first: every row, with its owner.
+    const rowsCount = page.getByTestId('rows-count')
+    await expect.poll(() => rowsCount.textContent()).toBe('6 rows')
+    expect(await texts('row-owner')).toEqual([ALICE, ALICE, ALICE, BOB, BOB, BOB])
+    const identity = page.getByTestId('identity-select')
+    expect(await identity.inputValue()).toBe('service_role')
+    // The collection's owners are offered to act as.
+    expect(await identity.locator('option').allTextContents()).toEqual([
+      'service_role',
+      'anon',
+      // As many rows each: by id.
+      'user 0b6c1d2e · 3 rows',
+      'user 6f1c2f3e · 3 rows',
+    ])
+
+    // Alice: her rows, her neighbours (the SDK's, with her token), no plan.
+    await identity.selectOption(`user:${ALICE}`)
+    await expect.poll(() => texts('row')).toHaveLength(3)
+    expect(await rowIds()).toEqual(['a-1', 'a-2', 'a-3'])
+    expect(await rowsCount.textContent()).toBe('3 rows')
+    expect(await page.getByTestId('row-owner').count()).toBe(0)
+    expect(await page.getByTestId('search-role').textContent()).toBe('user 6f1c2f3e')
+    expect(await page.getByTestId('insert-role').textContent()).toBe('user 6f1c2f3e')
+    expect(await page.getByTestId('scatter').getAttribute('data-points')).toBe('3')
+    await page.getByTestId('search-input').fill('[1,0,0]')
+    await page.getByTestId('search-k').fill('4')
+    await page.getByTestId('search-filter').fill('')
+    await page.getByTestId('search-scan').selectOption('auto')
+    await search()
+    const alices = await (await asUser(ALICE)).query({ vector: [1, 0, 0], topK: 4 })
+    expect(alices.error).toBeNull()
+    expect(alices.data!.matches.map((match) => match.id)).toEqual(['a-1', 'a-2', 'a-3'])
+    expect(await texts('result-id')).toEqual(['a-1', 'a-2', 'a-3'])
+    expect(await texts('result-distance')).toEqual(
+      alices.data!.matches.map((match) => String(match.distance)),
+    )
+    expect(await page.getByTestId('explain-plan').textContent()).toContain(
+      'shown to service_role only',
+    )
+    await screenshot('playground-user.png')
+
+    // Bob: the page reruns the search as him.
+    await identity.selectOption(`user:${BOB}`)
+    await expect.poll(() => rowIds()).toEqual(['b-1', 'b-2', 'b-3'])
+    await expect.poll(() => texts('result-id')).toEqual(['b-1', 'b-3', 'b-2'])
+    const bobs = await (await asUser(BOB)).query({ vector: [1, 0, 0], topK: 4 })
+    expect(await texts('result-id')).toEqual(bobs.data!.matches.map((match) => match.id))
+
+    // A new user, minted by the playground server: no rows, then the one they upsert, which
+    // the database gives them (owner_id defaults to auth.uid()).
+    await page.getByTestId('user-submit').click()
+    const identityStatus = page.getByTestId('identity-status')
+    await expect.poll(() => identityStatus.getAttribute('data-state')).toBe('ok')
+    const newUser = (await identity.inputValue()).replace(/^user:/, '')
+    expect(newUser).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+    await expect.poll(() => rowsCount.textContent()).toBe('0 rows')
+    expect(await texts('result-id')).toEqual([])
+    await page.getByTestId('insert-input').fill('[0.5,0.5,0]')
+    await page.getByTestId('insert-id').fill('c-1')
+    await page.getByTestId('insert-metadata').fill('')
+    await page.getByTestId('insert-submit').click()
+    const insertStatus = page.getByTestId('insert-status')
+    await expect.poll(() => insertStatus.getAttribute('data-state')).toBe('ok')
+    await expect.poll(() => rowIds()).toEqual(['c-1'])
+    await expect.poll(() => texts('result-id')).toEqual(['c-1'])
+    const [stored] = await sql`select owner_id::text from ${sql(`public.${NAME}`)} where id = 'c-1'`
+    expect(stored?.owner_id).toBe(newUser)
+
+    // anon may not read an owner collection: the page says what the function said.
+    await identity.selectOption('anon')
+    await expect.poll(() => rowsCount.textContent()).toBe('refused')
+    expect(await page.getByTestId('rows-error').textContent()).toBe(
+      `"${NAME}" is private to its owners: send a user's access token (or the service_role key) forbidden`,
+    )
+    await expect
+      .poll(() => page.getByTestId('search-status').getAttribute('data-state'))
+      .toBe('error')
+
+    // Back to service_role: every row, the new user's among them.
+    await identity.selectOption('service_role')
+    await expect.poll(() => rowsCount.textContent()).toBe('7 rows')
+    expect(await texts('row-owner')).toContain(newUser)
+
+    // anon's refusals (list, count, query) are the only error answers.
+    const refused = new Set(problems.errorResponses.map(({ status, url }) => `${status} ${url}`))
+    const route = (name: string) => `403 ${stack.apiUrl}/functions/v1/vectors/${NAME}/${name}`
+    expect(refused).toEqual(new Set([route('list'), route('count'), route('query')]))
+    expect(problems.pageErrors).toEqual([])
+    expect(problems.failedRequests).toEqual([])
+    expect(await page.getByTestId('page-error').isHidden()).toBe(true)
+  })
+})
+
+/** The ids of the rows table, in order. */
+async function rowIds(): Promise<string[]> {
+  return await page
+    .getByTestId('row')
+    .evaluateAll((rows) => rows.map((row) => row.dataset.id ?? ''))
+}
 
 /** Submits the search form and waits for its answer. */
 async function search(state: 'ok' | 'error' = 'ok'): Promise<void> {

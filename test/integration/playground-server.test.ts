@@ -4,8 +4,13 @@
  * `{"error":{"code","message"}}` shape.
  */
 import http from 'node:http'
+import { jwtVerify } from 'jose'
 import postgres from 'postgres'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { collectionMigrationSql } from '../../cli/collections/migration.ts'
+import { parseCollectionSpec } from '../../cli/collections/spec.ts'
+import { createMatchboxClient } from '../../src/index.ts'
+import { LOCAL_JWT_SECRET } from '../../stack/keys.ts'
 import { stack } from '../support/http.ts'
 import { withRowsForTheIndex } from '../support/planner.ts'
 import { createCollection, dropCollection } from '../support/vectors.ts'
@@ -86,6 +91,7 @@ describe('the playground server', () => {
       metric: 'cosine',
       index: 'items_embedding_hnsw_idx',
       rows: 3,
+      access: 'public',
     })
     const names = body.collections.map((collection: { name: string }) => collection.name)
     expect(names).toEqual(expect.arrayContaining([DOCS, BITS, TERMS]))
@@ -102,6 +108,7 @@ describe('the playground server', () => {
       table: `public.${name}`,
       column: 'embedding',
       index: `${name}_embedding_idx`,
+      access: 'public',
       ...fields,
     })
     expect(byName.get(DOCS)).toEqual(
@@ -313,5 +320,175 @@ describe('the playground server', () => {
     expect(answer.status).toBe(403)
     expect(JSON.parse(answer.body).error.code).toBe('forbidden')
     expect(answer.body).not.toContain(stack.serviceRoleKey)
+  })
+})
+
+describe('the playground server, for acting as a user', () => {
+  /** An owner collection and a tenant collection, as `collection:new --access` makes them. */
+  const OWNED = 't_pg_srv_owned'
+  const TEAM = 't_pg_srv_team'
+  const ALICE = '6f1c2f3e-9a0b-4c5d-8e7f-001122334455'
+  const BOB = '0b6c1d2e-3f40-4a5b-9c6d-7e8f90a1b2c3'
+
+  const token = (body: unknown, headers: Record<string, string> = {}) =>
+    call('/api/token', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    })
+
+  /** The ids a user's token lets the SDK list in `collection`, and how many it counts. */
+  async function seenWith(accessToken: string, collection: string) {
+    const records = createMatchboxClient({
+      url: stack.apiUrl,
+      key: stack.anonKey,
+      accessToken,
+    }).collection(collection)
+    const [listed, counted] = await Promise.all([records.list(), records.count()])
+    expect(listed.error).toBeNull()
+    expect(counted.error).toBeNull()
+    return { ids: listed.data!.ids, count: counted.data!.count }
+  }
+
+  beforeAll(async () => {
+    for (const [name, access] of [
+      [OWNED, 'owner'],
+      [TEAM, 'tenant'],
+    ] as const) {
+      await dropCollection(sql, name)
+      await sql.unsafe(collectionMigrationSql(parseCollectionSpec({ name, dimensions: 3, access })))
+    }
+    await sql.unsafe(`insert into public.${OWNED} (id, embedding, owner_id) values
+      ('a1', '[1,0,0]', '${ALICE}'), ('a2', '[0,1,0]', '${ALICE}'), ('b1', '[0,0,1]', '${BOB}')`)
+    await sql.unsafe(`insert into public.${TEAM} (id, embedding, tenant_id) values
+      ('x1', '[1,0,0]', 'acme'), ('x2', '[0,1,0]', 'acme'), ('y1', '[0,0,1]', 'globex')`)
+  })
+  afterAll(async () => {
+    for (const name of [OWNED, TEAM]) await dropCollection(sql, name)
+  })
+
+  it('describes each collection with its access mode', async () => {
+    const { body } = await call('/api/collections')
+    const access = Object.fromEntries(
+      body.collections.map((c: { name: string; access: string }) => [c.name, c.access]),
+    )
+    expect(access).toMatchObject({ items: 'public', [OWNED]: 'owner', [TEAM]: 'tenant' })
+  })
+
+  it('lists who owns the rows of an owner or a tenant collection, the most rows first', async () => {
+    expect(await call(`/api/owners?collection=${OWNED}`)).toEqual({
+      status: 200,
+      body: {
+        collection: OWNED,
+        column: 'owner_id',
+        owners: [
+          { value: ALICE, rows: 2 },
+          { value: BOB, rows: 1 },
+        ],
+      },
+    })
+    expect((await call(`/api/owners?collection=${TEAM}`)).body).toEqual({
+      collection: TEAM,
+      column: 'tenant_id',
+      owners: [
+        { value: 'acme', rows: 2 },
+        { value: 'globex', rows: 1 },
+      ],
+    })
+  })
+
+  it.each([
+    [
+      '/api/owners',
+      400,
+      'invalid_request',
+      'collection: expected a collection name, e.g. ?collection=items',
+    ],
+    [
+      '/api/owners?collection=items',
+      400,
+      'invalid_request',
+      'collection: "items" is public: its rows have no owner or tenant',
+    ],
+    [
+      '/api/owners?collection=nope',
+      404,
+      'not_found',
+      'no collection "nope": GET /api/collections lists them',
+    ],
+    ['/api/token', 405, 'method_not_allowed', 'method GET is not allowed: use POST'],
+  ])('GET %s answers %i %s', async (route, status, code, message) => {
+    expect(await call(route)).toEqual({ status, body: { error: { code, message } } })
+  })
+
+  it('mints a user’s access token as Supabase Auth would, which the functions take as theirs', async () => {
+    const { status, body } = await token({ user: ALICE.toUpperCase() })
+    expect(status).toBe(200)
+    expect(body).toEqual({
+      user: ALICE,
+      tenant: null,
+      accessToken: expect.any(String),
+      expiresAt: expect.any(Number),
+    })
+    const { payload } = await jwtVerify(
+      body.accessToken,
+      new TextEncoder().encode(LOCAL_JWT_SECRET),
+    )
+    expect(payload).toMatchObject({
+      sub: ALICE,
+      role: 'authenticated',
+      aud: 'authenticated',
+      iss: `${stack.apiUrl}/auth/v1`,
+      exp: body.expiresAt,
+    })
+    expect(payload.exp! - payload.iat!).toBe(3600)
+    expect(payload.app_metadata).not.toHaveProperty('tenant_id')
+    // Through the SDK, as an app signed in as Alice: her rows, and only hers.
+    expect(await seenWith(body.accessToken, OWNED)).toEqual({ ids: ['a1', 'a2'], count: 2 })
+    const bob = (await token({ user: BOB })).body
+    expect(await seenWith(bob.accessToken, OWNED)).toEqual({ ids: ['b1'], count: 1 })
+  })
+
+  it('mints a new user when none is named, in a tenant when one is', async () => {
+    const first = (await token({})).body
+    const second = (await token({ tenant: 'acme' })).body
+    expect(first.user).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    )
+    expect(second.user).not.toBe(first.user)
+    expect(second.tenant).toBe('acme')
+    // A new user owns nothing yet; a user of acme sees acme's rows.
+    expect(await seenWith(first.accessToken, OWNED)).toEqual({ ids: [], count: 0 })
+    expect(await seenWith(second.accessToken, TEAM)).toEqual({ ids: ['x1', 'x2'], count: 2 })
+  })
+
+  it('refuses bad token bodies with the reason', async () => {
+    const refusal = async (body: unknown, headers?: Record<string, string>) =>
+      (await token(body, headers)).body.error
+    expect(await token({ user: 'alice' })).toEqual({
+      status: 400,
+      body: { error: { code: 'invalid_request', message: 'user: expected a user id (a uuid)' } },
+    })
+    expect(await refusal({ tenant: '' })).toEqual({
+      code: 'invalid_request',
+      message: 'tenant: expected a non-empty tenant id',
+    })
+    expect(await refusal({ tenant: 7 })).toEqual({
+      code: 'invalid_request',
+      message: 'tenant: expected a tenant id (a string)',
+    })
+    expect(await refusal({ tenant: 't'.repeat(257) })).toEqual({
+      code: 'invalid_request',
+      message: 'tenant: expected at most 256 characters',
+    })
+    // A role is the token's to say, not the caller's.
+    expect(await refusal({ user: ALICE, role: 'service_role' })).toMatchObject({
+      code: 'invalid_request',
+    })
+    expect(await refusal([])).toMatchObject({ code: 'invalid_request' })
+    expect(await refusal('{"user":')).toMatchObject({ code: 'invalid_json' })
+    expect(await refusal('{}', { 'content-type': 'text/plain' })).toMatchObject({
+      code: 'unsupported_media_type',
+    })
   })
 })
