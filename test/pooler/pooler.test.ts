@@ -43,25 +43,31 @@ async function roundTrips(
 describe('round trips and statements', () => {
   it('makes a search one round trip on native PostgreSQL, and says what the pooler costs', async () => {
     const direct = await startRoundTripCounter(server.url)
+    const unnamed = await startRoundTripCounter(server.url)
     const pooled = await startRoundTripCounter(bouncer.url)
     const stacks: Record<string, TestStack> = {}
     try {
       // One connection each, so that every counted request runs on a warmed-up one.
       const env = { MATCHBOX_DB_POOL_SIZE: '1' }
       stacks.named = await stackWith({ dbUrl: server.url, functionsDbUrl: direct.url }, env)
+      stacks.unnamed = await stackWith(
+        { dbUrl: server.url, functionsDbUrl: unnamed.url },
+        { ...env, MATCHBOX_DB_PREPARE: 'false' },
+      )
       stacks.pooled = await stackWith({ dbUrl: server.url, functionsDbUrl: pooled.url }, env)
       const insert = (stack: TestStack) => (i: number) =>
         post(stack, 'items', { items: [{ embedding: [i + 1, 2, 3] }] })
 
       const searchTrips = await roundTrips(direct, (i) => search(stacks.named!, i))
       const insertTrips = await roundTrips(direct, insert(stacks.named))
+      const unnamedSearchTrips = await roundTrips(unnamed, (i) => search(stacks.unnamed!, i))
       const pooledSearchTrips = await roundTrips(pooled, (i) => search(stacks.pooled!, i))
       const pooledInsertTrips = await roundTrips(pooled, insert(stacks.pooled))
 
-      // Latency at one client, alternating, through the same relay for both.
-      const latencies: Record<string, number[]> = { named: [], pooled: [] }
+      // Latency at one client, alternating, each through the same kind of relay.
+      const latencies: Record<string, number[]> = { named: [], unnamed: [], pooled: [] }
       for (let round = 0; round < 300; round++) {
-        for (const name of ['named', 'pooled'] as const) {
+        for (const name of ['named', 'unnamed', 'pooled'] as const) {
           const answer = await search(stacks[name]!, round)
           expect(answer.status).toBe(200)
           if (round >= 20) latencies[name]!.push(answer.ms)
@@ -70,10 +76,11 @@ describe('round trips and statements', () => {
       const p50 = (name: string) => percentile(latencies[name]!, 0.5)
       console.log(
         `round trips per request: search ${searchTrips} direct (named statements), ` +
-          `${pooledSearchTrips} through PgBouncer (unnamed); insert ${insertTrips} direct, ` +
-          `${pooledInsertTrips} through PgBouncer. match-items p50 at 1 client: ` +
-          `direct ${p50('named').toFixed(2)} ms, through PgBouncer ${p50('pooled').toFixed(2)} ms ` +
-          `(+${(p50('pooled') - p50('named')).toFixed(2)} ms)`,
+          `${unnamedSearchTrips} direct with unnamed statements, ${pooledSearchTrips} through PgBouncer (unnamed); ` +
+          `insert ${insertTrips} direct, ${pooledInsertTrips} through PgBouncer. match-items p50 at 1 client: ` +
+          `direct named ${p50('named').toFixed(2)} ms, direct unnamed ${p50('unnamed').toFixed(2)} ms ` +
+          `(+${(p50('unnamed') - p50('named')).toFixed(2)}), through PgBouncer ${p50('pooled').toFixed(2)} ms ` +
+          `(+${(p50('pooled') - p50('unnamed')).toFixed(2)} for the pooler's hop)`,
       )
       expect(searchTrips).toBe(1)
       expect(insertTrips).toBe(2) // begin + settings + insert, then commit
@@ -83,6 +90,7 @@ describe('round trips and statements', () => {
     } finally {
       for (const stack of Object.values(stacks)) await stack.stop()
       await direct.close()
+      await unnamed.close()
       await pooled.close()
     }
   })

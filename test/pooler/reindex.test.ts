@@ -63,7 +63,8 @@ describe('collection reindex', () => {
         vector: Array.from({ length: 64 }, (_, d) => ((i * 7 + d * 13) % 17) / 17 + 0.01),
         topK: 10,
       })
-    const before = await load(4, 4000, (client, i) => query(client * 1000 + i))
+    await load(4, 2000, (client, i) => query(client * 1000 + i)) // warm: connections, catalog
+    const before = await load(4, 6000, (client, i) => query(client * 1000 + i))
     expect(Object.keys(before.statuses)).toEqual(['200'])
 
     const output = captured()
