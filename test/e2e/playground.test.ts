@@ -424,6 +424,70 @@ describe('the playground acting as a user', () => {
   })
 })
 
+describe('the playground acting as a tenant’s user', () => {
+  /** A tenant collection: each user reads and writes their tenant's rows. */
+  const NAME = 't_pg_e2e_team'
+  const admin = createMatchboxClient({ url: stack.apiUrl, key: stack.serviceRoleKey })
+
+  beforeAll(async () => {
+    await dropCollection(sql, NAME)
+    await sql.unsafe(
+      collectionMigrationSql(parseCollectionSpec({ name: NAME, dimensions: 3, access: 'tenant' })),
+    )
+    const { error } = await admin.collection(NAME).upsert([
+      { id: 'acme-1', values: [1, 0, 0], tenant_id: 'acme' },
+      { id: 'acme-2', values: [0, 1, 0], tenant_id: 'acme' },
+      { id: 'globex-1', values: [1, 0.1, 0], tenant_id: 'globex' },
+    ])
+    expect(error).toBeNull()
+  })
+
+  afterAll(() => dropCollection(sql, NAME))
+
+  it('acts as a user of a tenant picked from the collection, or of one typed in, in Chromium', async () => {
+    await openPlayground()
+    await page.getByTestId('collection-select').selectOption(NAME)
+    const rowsCount = page.getByTestId('rows-count')
+    await expect.poll(() => rowsCount.textContent()).toBe('3 rows')
+    expect(await texts('row-owner')).toEqual(['acme', 'acme', 'globex'])
+
+    // A tenant from the collection: a new user of acme, who sees acme's rows.
+    const identity = page.getByTestId('identity-select')
+    const acme = identity.locator('option', { hasText: 'tenant acme · 2 rows' })
+    await identity.selectOption((await acme.getAttribute('value'))!)
+    await expect.poll(() => rowIds()).toEqual(['acme-1', 'acme-2'])
+    expect(await page.getByTestId('search-role').textContent()).toMatch(
+      /^user [0-9a-f]{8} · tenant acme$/,
+    )
+    await page.getByTestId('search-input').fill('[1,0,0]')
+    await page.getByTestId('search-k').fill('3')
+    await page.getByTestId('search-filter').fill('')
+    await search()
+    expect(await texts('result-id')).toEqual(['acme-1', 'acme-2'])
+
+    // A user typed in, of globex: globex's row, and the search rerun as them.
+    await page.getByTestId('user-tenant').fill('globex')
+    await page.getByTestId('user-submit').click()
+    await expect.poll(() => rowIds()).toEqual(['globex-1'])
+    await expect.poll(() => texts('result-id')).toEqual(['globex-1'])
+    expect(await page.getByTestId('identity-status').textContent()).toMatch(
+      /^user [0-9a-f]{8} · tenant globex: a 1-hour token for [0-9a-f-]{36}$/,
+    )
+
+    // A user id that is no uuid: the playground server's refusal, and nothing else changes.
+    await page.getByTestId('user-id').fill('alice')
+    await page.getByTestId('user-submit').click()
+    const identityStatus = page.getByTestId('identity-status')
+    await expect.poll(() => identityStatus.getAttribute('data-state')).toBe('error')
+    expect(await identityStatus.textContent()).toBe('/api/token: user: expected a user id (a uuid)')
+    expect(await rowIds()).toEqual(['globex-1'])
+    expect(problems.errorResponses).toEqual([
+      { status: 400, url: `${stack.playgroundUrl}/api/token` },
+    ])
+    expect(problems.pageErrors).toEqual([])
+  })
+})
+
 /** The ids of the rows table, in order. */
 async function rowIds(): Promise<string[]> {
   return await page
