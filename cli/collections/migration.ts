@@ -4,6 +4,7 @@
  * derived from one CollectionSpec.
  */
 import { METRIC_OPERATORS, operatorClass } from '../../supabase/functions/_shared/vector-kinds.ts'
+import { declaredFieldSql } from '../../supabase/functions/vectors/fields.ts'
 import { COLLECTION_MARKER } from '../../supabase/functions/vectors/shape.ts'
 import type { CollectionSpec } from './spec.ts'
 import { hybridFunctionSql, textColumns, textIndex, textLanguageCheck } from './text.ts'
@@ -94,7 +95,7 @@ $$;
 
 revoke all on function public.match_${name}(${type}, int, jsonb) from public;
 grant execute on function public.match_${name}(${type}, int, jsonb) to ${spec.access === 'public' ? 'anon, ' : ''}authenticated, service_role;
-${spec.text ? hybridFunctionSql(spec, type) : ''}`
+${spec.text ? hybridFunctionSql(spec, type) : ''}${declaredFieldsSql(spec)}`
 }
 
 /**
@@ -186,4 +187,12 @@ create policy "users delete ${whose} of ${name}"
   on ${table} for delete
   to authenticated
   using (${mine});`
+}
+
+/** The declared fields' indexes (`--index-field`), which equality, range and $in filters use. */
+function declaredFieldsSql(spec: CollectionSpec): string {
+  if (!spec.fields?.length) return ''
+  return `
+-- Declared metadata fields: a btree on each one's typed value, for equality, ranges and $in.
+${spec.fields.map((field) => declaredFieldSql(spec.name, field)).join('')}`
 }

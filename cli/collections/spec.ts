@@ -15,6 +15,7 @@ import {
 } from '../../supabase/functions/_shared/vector-kinds.ts'
 import { ACCESS_MODES, type AccessMode } from '../../supabase/functions/_shared/vectors-contract.ts'
 import { COLLECTION_NAME } from '../../supabase/functions/vectors/shape.ts'
+import { type DeclaredField, parseDeclaredField } from '../../supabase/functions/vectors/fields.ts'
 import { DEFAULT_TEXT_LANGUAGE, TEXT_LANGUAGE } from './text.ts'
 
 /** Everything a collection's migration needs. */
@@ -34,6 +35,8 @@ export interface CollectionSpec {
   access: AccessMode
   /** With `--text`: a `content` column, full-text search in this configuration, hybrid queries. */
   text?: { language: string }
+  /** With `--index-field`: metadata fields with a btree index of their own (fields.ts). */
+  fields?: DeclaredField[]
 }
 
 /** A definition pgvector cannot serve; the message names the limit. */
@@ -60,6 +63,8 @@ export interface CollectionInput {
   text?: boolean
   /** `--language`: the text search configuration (default english); needs `--text`. */
   language?: string
+  /** `--index-field name:type`, repeatable: declared metadata fields. */
+  indexField?: string | string[]
 }
 
 /**
@@ -88,6 +93,7 @@ export function parseCollectionSpec(input: CollectionInput): CollectionSpec {
   const reason = unsupportedReason(type, metric, index)
   if (reason) throw new CollectionSpecError(reason)
   const text = textOption(input)
+  const fields = fieldsOption(input)
 
   if (index === 'hnsw') {
     if (input.lists !== undefined)
@@ -99,13 +105,32 @@ export function parseCollectionSpec(input: CollectionInput): CollectionSpec {
         `--ef-construction must be at least twice --m (${2 * m}), not ${efConstruction}`,
       )
     }
-    return { name, dimensions, type, metric, index, m, efConstruction, access, ...text }
+    return { name, dimensions, type, metric, index, m, efConstruction, access, ...text, ...fields }
   }
   if (input.m !== undefined || input.efConstruction !== undefined) {
     throw new CollectionSpecError('--m and --ef-construction apply to hnsw indexes, not ivfflat')
   }
   const lists = integer(input.lists ?? 100, '--lists', 1, 32768)
-  return { name, dimensions, type, metric, index, lists, access, ...text }
+  return { name, dimensions, type, metric, index, lists, access, ...text, ...fields }
+}
+
+/** `{ fields }` from `--index-field`s, each checked, none twice; else nothing. */
+function fieldsOption(input: CollectionInput): { fields?: DeclaredField[] } {
+  const given = input.indexField === undefined ? [] : [input.indexField].flat()
+  if (given.length === 0) return {}
+  const fields: DeclaredField[] = []
+  for (const text of given) {
+    let field: DeclaredField
+    try {
+      field = parseDeclaredField(text)
+    } catch (error) {
+      throw new CollectionSpecError((error as Error).message)
+    }
+    if (fields.some((known) => known.name === field.name))
+      throw new CollectionSpecError(`--index-field ${field.name} is given twice`)
+    fields.push(field)
+  }
+  return { fields }
 }
 
 /** `{ text: { language } }` with `--text`, else nothing; `--language` alone is refused. */

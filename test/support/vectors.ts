@@ -1,20 +1,17 @@
 /** Helpers for collection tests: making collections, seeded data, brute-force distances. */
 import type postgres from 'postgres'
 import { collectionMigrationSql } from '../../cli/collections/migration.ts'
-import { type CollectionSpec, parseCollectionSpec } from '../../cli/collections/spec.ts'
+import {
+  type CollectionInput,
+  type CollectionSpec,
+  parseCollectionSpec,
+} from '../../cli/collections/spec.ts'
 import type { Metric, VectorType } from '../../supabase/functions/_shared/vector-kinds.ts'
 
 /** Creates a collection in the test database from the same SQL `collection:new` writes. */
 export async function createCollection(
   sql: postgres.Sql,
-  input: {
-    name: string
-    dimensions: number
-    type?: VectorType
-    metric?: Metric
-    index?: 'hnsw' | 'ivfflat'
-    lists?: number
-  },
+  input: CollectionInput & { name: string; dimensions: number },
 ): Promise<CollectionSpec> {
   const spec = parseCollectionSpec(input)
   await dropCollection(sql, spec.name)

@@ -12,6 +12,7 @@
  * that no request makes the database do work out of proportion to its size.
  */
 import { HttpError } from '../_shared/errors.ts'
+import { type DeclaredField, FIELD_TYPES, fieldExpression, fitsField } from './fields.ts'
 
 /** A filter as a client sends it. */
 export type Filter = Record<string, unknown>
@@ -76,9 +77,35 @@ type Scalar = string | number | boolean | null
  * compileFilter({ year: { $gt: 2020 } }, 'c.metadata', params)
  * // "(jsonb_typeof(c.metadata #> $1::text[]) = 'number' and (c.metadata #> $1::text[]) > $2::text::jsonb)"
  */
-export function compileFilter(filter: unknown, column: string, params: SqlParams): string {
-  const compiler = new Compiler(column, params)
+export function compileFilter(
+  filter: unknown,
+  column: string,
+  params: SqlParams,
+  fields: readonly DeclaredField[] = [],
+): string {
+  const compiler = new Compiler(column, params, fields)
   return compiler.object(filter, 'filter', 0)
+}
+
+/**
+ * Whether an index narrows the rows a (compiled, so valid) filter lets through: one of its
+ * conditions that must hold is containment (the GIN index) or a comparison on a declared
+ * field (its btree). Then counting the matching rows is cheap; else it reads the table.
+ */
+export function filterUsesIndex(filter: Filter, fields: readonly DeclaredField[] = []): boolean {
+  return Object.entries(filter).some(([key, value]) => {
+    if (key === '$and') return (value as Filter[]).some((item) => filterUsesIndex(item, fields))
+    if (key === '$or') return (value as Filter[]).every((item) => filterUsesIndex(item, fields))
+    const declared = fields.find((field) => field.name === key)
+    const operators =
+      isPlainObject(value) && Object.keys(value).some((k) => k.startsWith('$'))
+        ? Object.entries(value)
+        : [['$eq', value] as const]
+    return operators.some(([operator, operand]) => {
+      if (operator === '$eq' || operator === '$in' || operator === '$contains') return true
+      return operator in COMPARISONS && declared !== undefined && fitsField(declared, operand)
+    })
+  })
 }
 
 /** One compilation: its output and the budget it has used. */
@@ -89,6 +116,7 @@ class Compiler {
   constructor(
     readonly column: string,
     readonly params: SqlParams,
+    readonly fields: readonly DeclaredField[],
   ) {}
 
   object(filter: unknown, path: string, depth: number): string {
@@ -133,6 +161,8 @@ class Compiler {
 
   operator(field: readonly string[], operator: string, operand: unknown, path: string): string {
     const { column } = this
+    const declared = this.declared(field, operator, operand, path)
+    if (declared) return declared
     const at = () => `(${column} #> ${this.params.add(field, 'text[]')})`
     switch (operator) {
       case '$eq':
@@ -178,6 +208,41 @@ class Compiler {
     return fail(path, `unknown operator ${JSON.stringify(shown(operator))}`)
   }
 
+  /**
+   * A condition on a declared field that its btree index serves: equality, a range, or `$in`
+   * (which also keeps matching arrays that hold a value, as on any field). Undefined when the
+   * field is not declared or the operand is not of its type: the generic form then applies.
+   */
+  declared(
+    field: readonly string[],
+    operator: string,
+    operand: unknown,
+    path: string = '',
+  ): string | undefined {
+    const name = field.join('.')
+    const declared = this.fields.find((candidate) => candidate.name === name)
+    if (!declared) return undefined
+    const sqlType = FIELD_TYPES[declared.type]
+    const expression = () => fieldExpression(this.column, declared)
+    if (operator === '$eq' || operator in COMPARISONS) {
+      if (!fitsField(declared, operand)) return undefined
+      const op = operator === '$eq' ? '=' : COMPARISONS[operator as keyof typeof COMPARISONS]
+      this.spend(String(operand).length, path)
+      return `${expression()} ${op} ${this.params.add(bound(operand), sqlType)}`
+    }
+    if (operator === '$in' && Array.isArray(operand) && operand.length > 0) {
+      if (operand.length > FILTER_LIMITS.list || !operand.every((v) => fitsField(declared, v))) {
+        return undefined
+      }
+      const values = operand.map(bound)
+      const wrap = nesting(field)
+      const arrays = operand.map((value) => wrap(`[${JSON.stringify(value)}]`))
+      for (const text of [...values.map(String), ...arrays]) this.spend(text.length, path)
+      return `(${expression()} = any(${this.params.add(values, `${sqlType}[]`)}) or ${this.column} @> any(${this.params.add(arrays, 'jsonb[]')}))`
+    }
+    return undefined
+  }
+
   /** Equality with a scalar (containment), or with an array of scalars (exactly that array). */
   equals(field: readonly string[], operand: unknown, path: string): string {
     if (!Array.isArray(operand)) {
@@ -203,6 +268,14 @@ class Compiler {
       )
     }
   }
+}
+
+/**
+ * A declared field's operand as the driver binds it: numbers as text (exact as numeric), and
+ * booleans as they are (postgres.js writes a bool parameter from `true`/`false` only).
+ */
+function bound(value: unknown): string | boolean {
+  return typeof value === 'boolean' ? value : String(value)
 }
 
 /** `a.b.c` as the path `['a','b','c']`, within the bounds. */

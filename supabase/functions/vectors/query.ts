@@ -15,7 +15,7 @@ import {
 } from '../_shared/vectors-contract.ts'
 import { authorize, ownershipColumn, type Scope, scopeCondition, whereClause } from './access.ts'
 import type { Collection } from './catalog.ts'
-import { compileFilter, SqlParams } from './filter.ts'
+import { compileFilter, filterUsesIndex, SqlParams } from './filter.ts'
 
 /** How a query ran, for callers that want to know (the playground, tests, benchmarks). */
 export type ScanUsed = 'index' | 'exact'
@@ -142,7 +142,9 @@ function buildSearch(
       scope.kind === 'all' ? '' : ` and t.${scope.column} = ${params.add(scope.value, scope.cast)}`
     })`
   }
-  const filter = input.filter ? compileFilter(input.filter, 'c.metadata', params) : undefined
+  const filter = input.filter
+    ? compileFilter(input.filter, 'c.metadata', params, collection.fields)
+    : undefined
   const conditions = [filter, scopeCondition(scope, params)].filter(Boolean) as string[]
   const limit = params.add(input.topK, 'int')
   const owner = ownershipColumn(collection, caller)
@@ -175,7 +177,12 @@ function buildSearch(
     // Few visible rows: an exact scan of them (found through whatever index serves the filter
     // or the scope). Else the walk, and the exact scan only if the walk came back short.
     // Each gate has no column in it: Postgres evaluates it once and skips what it rules out.
-    const few = conditions.length > 0
+    // Counting the visible rows is worth it only where an index counts them (the owner or
+    // tenant's btree, GIN containment, a declared field's btree): a filter no index serves
+    // would read the table to count. Then the walk goes first, and the fill-in if need be.
+    const few =
+      scope.kind !== 'all' ||
+      (input.filter !== undefined && filterUsesIndex(input.filter, collection.fields))
     // Added only when used: Postgres cannot type a parameter the statement never mentions.
     const threshold = few ? params.add(EXACT_SCAN_THRESHOLD, 'int') : ''
     const visible = few

@@ -13,6 +13,7 @@ import {
   VECTOR_TYPES,
   type VectorType,
 } from '../_shared/vector-kinds.ts'
+import { type DeclaredField, FIELD_MARKER, FIELD_NAME, FIELD_TYPES } from './fields.ts'
 import type { VectorShape } from '../_shared/vector-values.ts'
 import { ACCESS_MODES, type AccessMode } from '../_shared/vectors-contract.ts'
 
@@ -44,6 +45,8 @@ export interface VectorColumn extends VectorShape {
    * (`collection:new --text`). Null for any other table.
    */
   textLanguage: string | null
+  /** Declared metadata fields, each with a btree index on its typed value (fields.ts). */
+  fields: DeclaredField[]
 }
 
 /** A collection: a marked table whose `embedding` column is a pgvector type with a metric. */
@@ -85,9 +88,15 @@ export async function readVectorColumn(
       (select pg_catalog.format('%I.%I', n.nspname, cfg.cfgname)
        from pg_catalog.pg_attribute f
        join pg_catalog.pg_attrdef d on d.adrelid = f.attrelid and d.adnum = f.attnum
-       join pg_catalog.pg_depend dep on dep.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass
-         and dep.objid = d.oid and dep.refclassid = 'pg_catalog.pg_ts_config'::pg_catalog.regclass
-       join pg_catalog.pg_ts_config cfg on cfg.oid = dep.refobjid
+       join pg_catalog.pg_ts_config cfg on cfg.oid = coalesce(
+         (select dep.refobjid from pg_catalog.pg_depend dep
+          where dep.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass and dep.objid = d.oid
+            and dep.refclassid = 'pg_catalog.pg_ts_config'::pg_catalog.regclass limit 1),
+         -- Built-in configurations (simple) are pinned: no dependency is recorded for them.
+         (select b.oid from pg_catalog.pg_ts_config b
+          where b.cfgnamespace = 'pg_catalog'::pg_catalog.regnamespace
+            and b.cfgname = pg_catalog.substring(pg_catalog.pg_get_expr(d.adbin, d.adrelid),
+              '^to_tsvector\\(''([a-z0-9_]+)''::regconfig')))
        join pg_catalog.pg_namespace n on n.oid = cfg.cfgnamespace
        where f.attrelid = a.attrelid and f.attname = 'fts' and not f.attisdropped
          and f.atttypid = 'pg_catalog.tsvector'::pg_catalog.regtype and f.attgenerated = 's'
@@ -96,7 +105,12 @@ export async function readVectorColumn(
            where t.attrelid = a.attrelid and t.attname = 'content' and not t.attisdropped
              and t.atttypid = 'pg_catalog.text'::pg_catalog.regtype
          )
-       limit 1) as text_language
+       limit 1) as text_language,
+      -- Declared metadata fields: the valid indexes whose comment says which field they serve.
+      (select pg_catalog.array_agg(pg_catalog.obj_description(i.indexrelid, 'pg_class'))
+       from pg_catalog.pg_index i
+       where i.indrelid = a.attrelid and i.indisvalid
+         and pg_catalog.obj_description(i.indexrelid, 'pg_class') like ${FIELD_MARKER + ' %'}) as fields
     from pg_catalog.pg_attribute a
     join pg_catalog.pg_type t on t.oid = a.atttypid
     left join lateral (
@@ -129,7 +143,22 @@ export async function readVectorColumn(
     metric:
       (row.opclass ? metricOfOperatorClass(row.opclass) : undefined) ?? declaredMetric(row.comment),
     textLanguage: row.text_language ?? null,
+    fields: declaredFields(row.fields),
   }
+}
+
+/** The declared fields their indexes' comments name; a comment that does not parse is skipped. */
+function declaredFields(comments: readonly string[] | null): DeclaredField[] {
+  return (comments ?? []).flatMap((comment) => {
+    try {
+      const { name, type } = JSON.parse(comment.slice(FIELD_MARKER.length)) as DeclaredField
+      const known =
+        typeof name === 'string' && FIELD_NAME.test(name) && Object.hasOwn(FIELD_TYPES, type)
+      return known ? [{ name, type }] : []
+    } catch {
+      return []
+    }
+  })
 }
 
 /**
