@@ -42,8 +42,11 @@ export async function upsertRecords(
   const vectors: string[] = []
   const metadata: string[] = []
   const owners: string[] = []
+  const texts: (string | null)[] = []
   input.records.forEach((record, index) => {
     const owner = recordOwner(collection, caller, record, index)
+    if (record.text != null) requireText(collection, `records.${index}.text`)
+    texts.push(record.text ?? null)
     ids.push(record.id)
     vectors.push(toVectorText(collection, record.values, `records.${index}.values`))
     metadata.push(JSON.stringify(record.metadata ?? {}))
@@ -51,26 +54,41 @@ export async function upsertRecords(
   })
   // service_role names the owner; a user's rows get it from the column's default (the token).
   const setsOwner = owned !== undefined && scope.kind === 'all'
-  const columns = ['id', 'embedding', 'metadata', ...(setsOwner ? [owned] : [])]
+  // A text collection's records replace their text too (none given: none kept).
+  const text = collection.textLanguage !== null
+  const columns = [
+    'id',
+    'embedding',
+    'metadata',
+    ...(setsOwner ? [owned] : []),
+    ...(text ? ['content'] : []),
+  ]
   const sources = [
     'r.id',
     `r.embedding::${collection.columnType}`,
     'r.metadata',
     ...(setsOwner ? [`r.owner::${owned === 'owner_id' ? 'uuid' : 'text'}`] : []),
+    ...(text ? ['r.content'] : []),
   ]
   const result = await asCaller(caller, async (tx) => {
     try {
       return await tx.unsafe(
         `insert into ${collection.table} as c (${columns.join(', ')})
          select ${sources.join(', ')}
-         from unnest($1::text[], $2::text[], $3::text[]::jsonb[], $4::text[]) with ordinality
-           as r(id, embedding, metadata, owner, n)
+         from unnest($1::text[], $2::text[], $3::text[]::jsonb[], $4::text[]${text ? ', $5::text[]' : ''})
+           with ordinality as r(id, embedding, metadata, owner, ${text ? 'content, ' : ''}n)
          order by r.n
          on conflict (id) do update set ${columns
            .slice(1)
            .map((column) => `${column} = excluded.${column}`)
            .join(', ')}`,
-        [ids, vectors, metadata, setsOwner ? owners : ids.map(() => null)],
+        [
+          ids,
+          vectors,
+          metadata,
+          setsOwner ? owners : ids.map(() => null),
+          ...(text ? [texts] : []),
+        ],
       )
     } catch (error) {
       // On a conflict, Postgres checks the existing row against the update policy and raises
@@ -128,6 +146,16 @@ function recordOwner(
   return undefined
 }
 
+/** Refuses text for a collection made without `--text`, saying how to make one with it. */
+function requireText(collection: Collection, path: string): void {
+  if (collection.textLanguage !== null) return
+  throw new HttpError(
+    400,
+    'invalid_request',
+    `${path}: "${collection.name}" keeps no text: make a text collection with \`collection:new ${collection.name} … --text\``,
+  )
+}
+
 function idTaken(collection: Collection): HttpError {
   return new HttpError(
     403,
@@ -143,6 +171,7 @@ export async function fetchRecords(
   caller: Caller,
 ): Promise<{ records: VectorRecord[] }> {
   const scope = authorize(collection, caller, 'read')
+  if (input.includeText) requireText(collection, 'includeText')
   const owner = ownershipColumn(collection, caller)
   const params = new SqlParams()
   const where = whereClause(
@@ -151,7 +180,7 @@ export async function fetchRecords(
   )
   const rows = await asCaller(caller, (tx) =>
     tx.unsafe(
-      `select c.id, c.embedding::text as values, c.metadata${owner ? `, c.${owner}::text as owner` : ''}
+      `select c.id, c.embedding::text as values, c.metadata${owner ? `, c.${owner}::text as owner` : ''}${input.includeText ? ', c.content as text' : ''}
        from ${collection.table} as c ${where}`,
       params.values as never[],
     ),
@@ -167,6 +196,7 @@ export async function fetchRecords(
       metadata: row.metadata,
     }
     if (owner) record[owner] = row.owner
+    if (input.includeText) record.text = row.text
     records.push(record)
   }
   return { records }
@@ -213,6 +243,10 @@ export async function updateRecords(
   if (input.values !== undefined) {
     const vector = toVectorText(collection, input.values, 'values')
     assignments.push(`embedding = ${params.add(vector, collection.columnType)}`)
+  }
+  if (input.text !== undefined) {
+    requireText(collection, 'text')
+    assignments.push(`content = ${params.add(input.text, 'text')}`)
   }
   const condition =
     input.id !== undefined

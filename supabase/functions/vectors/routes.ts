@@ -16,6 +16,7 @@ import {
 } from '../_shared/vectors-contract.ts'
 import { authorize, type RouteKind } from './access.ts'
 import { findCollection, withCollection } from './catalog.ts'
+import { queryText, refuseTextInBatch } from './hybrid.ts'
 import { listRecords } from './list.ts'
 import { queryMany } from './query.ts'
 import {
@@ -80,7 +81,12 @@ const ROUTES: Readonly<Record<string, (name: string) => Handler>> = {
       status: 200,
       authorize: allowed(name, 'read'),
       handle: async (input, caller) => {
+        if (!('queries' in input) && input.text !== undefined) {
+          const text = { ...input, text: input.text }
+          return await withCollection(name, (collection) => queryText(collection, text, caller))
+        }
         const queries = 'queries' in input ? input.queries : [input]
+        refuseTextInBatch(queries)
         const results = await withCollection(name, (collection) =>
           queryMany(collection, queries, caller),
         )

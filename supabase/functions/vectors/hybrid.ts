@@ -1,0 +1,306 @@
+/**
+ * Text queries on text collections (`collection:new --text`): keyword search, and hybrid
+ * search that fuses the keyword and vector rankings by weighted reciprocal rank, as Supabase's
+ * documented `hybrid_search` does. Each side ranks its best `candidates` rows among those the
+ * filter and the caller's scope let through: the keyword side exactly (the GIN index finds
+ * every row that matches, all are ranked), the vector side with query.ts's k-rows machinery.
+ */
+import type { z } from 'zod'
+import type { Caller } from '../_shared/auth.ts'
+import { queryAsCaller } from '../_shared/db.ts'
+import { HttpError } from '../_shared/errors.ts'
+import { fromVectorText } from '../_shared/vector-values.ts'
+import { MAX_TOP_K, type QueryRequest, type TextMatch } from '../_shared/vectors-contract.ts'
+import { authorize, ownershipColumn, type Scope, scopeCondition, whereClause } from './access.ts'
+import type { Collection } from './catalog.ts'
+import { compileFilter, SqlParams } from './filter.ts'
+import { queryCollection } from './query.ts'
+
+type Query = z.output<typeof QueryRequest>
+
+/** How the two rankings are fused: `score = Σ weight / (k + rank)`, rank from 1. */
+export interface Fusion {
+  k: number
+  textWeight: number
+  vectorWeight: number
+}
+
+/** Supabase's `hybrid_search` defaults: rrf_k 50, both weights 1. */
+export const DEFAULT_FUSION: Fusion = { k: 50, textWeight: 1, vectorWeight: 1 }
+
+/**
+ * Most nodes (words and operators) a query's tsquery may have: past it, a query is refused
+ * rather than made to rank most of the collection (`a or b or c …`).
+ */
+export const MAX_QUERY_NODES = 127
+
+/**
+ * Rows each side ranks when the query names no `fusion.candidates`: `max(2 * topK, 40)`,
+ * within `MAX_TOP_K`.
+ *
+ * @example
+ * defaultCandidates(10) // 40
+ * defaultCandidates(100) // 200
+ */
+export function defaultCandidates(topK: number): number {
+  return Math.min(MAX_TOP_K, Math.max(2 * topK, 40))
+}
+
+/** A row as one side ranked it; `distance` on the vector side. */
+export interface Ranked {
+  id: string
+  distance?: number
+}
+
+/** A fused row: its score, its rank on each side (null where that side did not find it). */
+export interface Fused {
+  id: string
+  score: number
+  ranks: { text: number | null; vector: number | null }
+  /** The vector distance, when the vector side found the row. */
+  distance?: number
+}
+
+/**
+ * Weighted reciprocal rank fusion of two ranked lists (best first): each row scores
+ * `textWeight / (k + textRank) + vectorWeight / (k + vectorRank)` over the sides that found
+ * it, and the topK by score are answered, ties going to the nearer vector (rows the vector side
+ * did not find last), then to the smaller id.
+ *
+ * @example
+ * fuseRankings(['a', 'b'], [{ id: 'b', distance: 0.1 }], DEFAULT_FUSION, 2)
+ * // [{ id: 'b', score: 1/52 + 1/51, ranks: { text: 2, vector: 1 }, distance: 0.1 }, { id: 'a', score: 1/51, … }]
+ */
+export function fuseRankings(
+  text: readonly Ranked[] | readonly string[],
+  vector: readonly Ranked[],
+  fusion: Fusion,
+  topK: number,
+): Fused[] {
+  const rows = new Map<string, Fused>()
+  const row = (id: string) => {
+    let found = rows.get(id)
+    if (!found) {
+      found = { id, score: 0, ranks: { text: null, vector: null } }
+      rows.set(id, found)
+    }
+    return found
+  }
+  text.forEach((entry, index) => {
+    const found = row(typeof entry === 'string' ? entry : entry.id)
+    found.ranks.text = index + 1
+    found.score += fusion.textWeight / (fusion.k + index + 1)
+  })
+  vector.forEach((entry, index) => {
+    const found = row(entry.id)
+    found.ranks.vector = index + 1
+    found.score += fusion.vectorWeight / (fusion.k + index + 1)
+    found.distance = entry.distance
+  })
+  return [...rows.values()]
+    .sort(
+      (a, b) =>
+        b.score - a.score ||
+        (a.distance ?? Infinity) - (b.distance ?? Infinity) ||
+        (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+    )
+    .slice(0, topK)
+}
+
+/**
+ * A text query: keyword only (`text`), or hybrid (`text` with `vector` or `id`).
+ *
+ * Keyword: the rows whose text matches `websearch_to_tsquery(text)`, ranked by `ts_rank_cd`
+ * (its value is the match's `score`), ties by id. Hybrid: the fused topK (`fuseRankings`).
+ * The two sides run side by side, each one transaction as the caller.
+ *
+ * @throws HttpError 400 for a collection made without `--text`, a text with no searchable words
+ *   or too many, and options that apply to the other kind of query.
+ */
+export async function queryText(
+  collection: Collection,
+  input: Query & { text: string },
+  caller: Caller,
+): Promise<{ matches: TextMatch[] }> {
+  const scope = authorize(collection, caller, 'read')
+  const language = textLanguage(collection)
+  const hybrid = input.vector !== undefined || input.id !== undefined
+  checkTextQuery(input, hybrid)
+  const candidates = hybrid
+    ? (input.fusion?.candidates ?? defaultCandidates(input.topK))
+    : input.topK
+  const keyword = keywordSearch(collection, input, caller, scope, language, candidates)
+  if (!hybrid) {
+    const rows = await keyword
+    return {
+      matches: rows.map((row, index) => toMatch(row, row.rank, { text: index + 1, vector: null })),
+    }
+  }
+  const nearest = queryCollection(
+    collection,
+    { ...input, text: undefined, fusion: undefined, topK: candidates, explain: false },
+    caller,
+  )
+  const [textRows, vectorResult] = await settled(keyword, nearest)
+  // The vector side's order, ties made definite by id, is its ranking.
+  const vectorRows = [...vectorResult.matches].sort(
+    (a, b) => a.distance - b.distance || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+  )
+  const byId = new Map<string, Found>()
+  for (const row of [...vectorRows, ...textRows]) if (!byId.has(row.id)) byId.set(row.id, row)
+  const fused = fuseRankings(
+    textRows,
+    vectorRows,
+    { ...DEFAULT_FUSION, ...input.fusion },
+    input.topK,
+  )
+  return {
+    matches: fused.map(({ id, score, ranks, distance }) =>
+      toMatch(byId.get(id)!, score, ranks, distance),
+    ),
+  }
+}
+
+/** A record as either side found it: id, and values, metadata and owner when asked for. */
+type Found = Omit<TextMatch, 'score' | 'ranks' | 'distance'>
+
+/** A keyword row, with `ts_rank_cd`'s rank. */
+type KeywordRow = Found & { rank: number }
+
+function toMatch(
+  row: Found,
+  score: number,
+  ranks: TextMatch['ranks'],
+  distance?: number,
+): TextMatch {
+  const match: TextMatch = { id: row.id, score, ranks }
+  if (distance !== undefined) match.distance = distance
+  if (row.values !== undefined) match.values = row.values
+  if (row.metadata !== undefined) match.metadata = row.metadata
+  if (row.owner_id !== undefined) match.owner_id = row.owner_id
+  if (row.tenant_id !== undefined) match.tenant_id = row.tenant_id
+  return match
+}
+
+/**
+ * The best `limit` rows by `ts_rank_cd` among those whose text matches and that the filter and
+ * the scope let through, ties by id; exact (every matching row is ranked). One transaction:
+ * the tsquery's size is checked in the same round trip, and the ranking statement runs only
+ * when the query has from 1 to MAX_QUERY_NODES nodes.
+ */
+async function keywordSearch(
+  collection: Collection,
+  input: Query & { text: string },
+  caller: Caller,
+  scope: Scope,
+  language: string,
+  limit: number,
+): Promise<KeywordRow[]> {
+  const params = new SqlParams()
+  const tsquery = `websearch_to_tsquery(${params.add(language, 'regconfig')}, ${params.add(input.text, 'text')})`
+  const max = params.add(MAX_QUERY_NODES, 'int')
+  const where = whereClause(
+    // Holds no column: Postgres evaluates it once, and skips the scan when it is false.
+    `numnode(${tsquery}) between 1 and ${max}`,
+    `c.fts @@ ${tsquery}`,
+    input.filter ? compileFilter(input.filter, 'c.metadata', params) : undefined,
+    scopeCondition(scope, params),
+  )
+  const owner = ownershipColumn(collection, caller)
+  const columns = [
+    'c.id',
+    `ts_rank_cd(c.fts, ${tsquery}) as rank`,
+    input.includeValues ? 'c.embedding::text as values' : '',
+    input.includeMetadata ? 'c.metadata' : '',
+    owner ? `c.${owner}::text as owner` : '',
+  ].filter(Boolean)
+  const statement = `select ${columns.join(', ')} from ${collection.table} as c ${where}
+    order by rank desc, c.id limit ${params.add(limit, 'int')}`
+  const { nodes, rows } = await queryAsCaller(caller, async (sql) => {
+    const [size, found] = await settled(
+      sql.unsafe(`select numnode(websearch_to_tsquery($1::regconfig, $2::text))::int as nodes`, [
+        language,
+        input.text,
+      ]),
+      sql.unsafe(statement, params.values as never[]),
+    )
+    return { nodes: size[0]!.nodes as number, rows: found }
+  })
+  if (nodes === 0) {
+    throw new HttpError(
+      400,
+      'invalid_request',
+      `text: has no searchable words (only stop words or punctuation in "${collection.name}"'s language, ${language}): add a word to search for`,
+    )
+  }
+  if (nodes > MAX_QUERY_NODES) {
+    throw new HttpError(
+      400,
+      'invalid_request',
+      `text: too many search terms (${nodes} words and operators, at most ${MAX_QUERY_NODES}): shorten it`,
+    )
+  }
+  return rows.map((row) => {
+    const found: KeywordRow = { id: row.id as string, rank: Number(row.rank) }
+    if (input.includeValues) found.values = fromVectorText(collection.type, row.values as string)
+    if (input.includeMetadata) found.metadata = row.metadata as Record<string, unknown>
+    if (owner) found[owner] = row.owner as string
+    return found
+  })
+}
+
+/** The collection's text search configuration; a collection without text is refused. */
+function textLanguage(collection: Collection): string {
+  if (collection.textLanguage) return collection.textLanguage
+  throw new HttpError(
+    400,
+    'invalid_request',
+    `text: "${collection.name}" has no text to search: make a text collection with \`collection:new ${collection.name} … --text\` (a content column with full-text search) and upsert records with "text"`,
+  )
+}
+
+/** Text queries are answered one at a time: a batch that holds one is refused (400). */
+export function refuseTextInBatch(queries: readonly Query[]): void {
+  const index = queries.findIndex((query) => query.text !== undefined)
+  if (index >= 0) {
+    throw new HttpError(
+      400,
+      'invalid_request',
+      `queries.${index}.text: text queries are not batched: send each as its own query`,
+    )
+  }
+}
+
+/** Options that belong to the other kind of query are refused, not ignored. */
+function checkTextQuery(input: Query, hybrid: boolean): void {
+  const refuse = (message: string) => {
+    throw new HttpError(400, 'invalid_request', message)
+  }
+  if (input.explain) refuse('explain: applies to vector queries, not text queries')
+  if (!hybrid) {
+    if (input.fusion !== undefined)
+      refuse('fusion: applies to hybrid queries: send "vector" or "id" with "text"')
+    for (const option of ['efSearch', 'probes'] as const) {
+      if (input[option] !== undefined)
+        refuse(`${option}: applies to vector search: send "vector" or "id" with "text"`)
+    }
+    if (input.scan !== 'auto')
+      refuse('scan: applies to vector search: send "vector" or "id" with "text"')
+    return
+  }
+  const candidates = input.fusion?.candidates
+  if (candidates !== undefined && candidates < input.topK) {
+    refuse(`fusion.candidates: expected at least topK (${input.topK}), not ${candidates}`)
+  }
+}
+
+/**
+ * Both answers, or the first failure once both have settled (so that neither is left to fail
+ * unobserved).
+ */
+async function settled<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [first, second] = await Promise.allSettled([a, b])
+  if (first.status === 'rejected') throw first.reason
+  if (second.status === 'rejected') throw second.reason
+  return [first.value, second.value]
+}
