@@ -12,14 +12,14 @@ import postgres from 'postgres'
 import { z } from 'zod'
 import { describeIssue, MatchItemsRequest } from '../../supabase/functions/_shared/contract.ts'
 import { HttpError } from '../../supabase/functions/_shared/errors.ts'
-import { MAX_TENANT_ID_LENGTH, OwnerId } from '../../supabase/functions/_shared/vectors-contract.ts'
-import { signUserToken, stackJwtSecret } from '../../stack/keys.ts'
 import {
   answerError,
   errorResponse,
   jsonResponse,
   readJson,
 } from '../../supabase/functions/_shared/http.ts'
+import { MAX_TENANT_ID_LENGTH, OwnerId } from '../../supabase/functions/_shared/vectors-contract.ts'
+import { signUserToken, stackJwtSecret } from '../../stack/keys.ts'
 import {
   type CollectionInfo,
   type CollectionsResponse,
@@ -94,8 +94,7 @@ const CollectionQuery = z.object({
   collection: z.string({ error: 'expected a collection name, e.g. ?collection=items' }),
 })
 
-const RowsQuery = z.object({
-  collection: z.string({ error: 'expected a collection name, e.g. ?collection=items' }),
+const RowsQuery = CollectionQuery.extend({
   limit: z.coerce
     .number({ error: 'expected an integer' })
     .int({ error: 'expected an integer' })
@@ -204,7 +203,6 @@ function createHandler({ sql, config, jwtSecret, log, port }: HandlerContext): F
     })
     return assets
   }
-  // Read once, like the bundle it loads: the two are of the same moment.
   // Found on the first token asked for: a stack started with another secret than this
   // environment's fails that request with the fix, not the whole playground.
   let secret: Promise<string> | undefined
@@ -217,6 +215,7 @@ function createHandler({ sql, config, jwtSecret, log, port }: HandlerContext): F
         })
     return secret
   }
+  // Read once, like the bundle it loads: the two are of the same moment.
   const html = () => {
     page ??= readFile(path.join(PLAYGROUND_DIR, 'index.html'), 'utf8').catch((error: unknown) => {
       page = undefined
@@ -303,9 +302,9 @@ function createHandler({ sql, config, jwtSecret, log, port }: HandlerContext): F
       },
     ],
     [
-      // Minting a user's token gives the page no power it lacks: it already holds the
-      // service_role key from /config.json, which may do anything a user may. What it adds is
-      // the user's view: the rows their policies let them see, through the same functions.
+      // No new power: this local-only server (127.0.0.1, its own Host) already hands the page
+      // the service_role key, which may do anything a user may. A token adds the user's view,
+      // the rows their policies let them see. Another site may post here, but reads nothing.
       '/api/token',
       {
         method: 'POST',

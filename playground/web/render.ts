@@ -1,6 +1,13 @@
 /** Everything the page draws: the collection's fields, the tables, the plan, the scatter. */
 import { MAX_MATCH_COUNT, MAX_TOP_K } from '../../src/index.ts'
-import { type Identity, identityKey, identityLabel, type User } from './identity.ts'
+import {
+  ANON,
+  type Identity,
+  identityKey,
+  identityLabel,
+  SERVICE_ROLE,
+  type User,
+} from './identity.ts'
 import { projectTo3d } from './pca.ts'
 import { type PointId, Scatter } from './scatter.ts'
 import type { PageState } from './state.ts'
@@ -104,7 +111,7 @@ export function renderCollection(collection: CollectionInfo): void {
 export function renderRows({ current, rows, rowsError, search, identity }: PageState): void {
   const near = new Set(search?.matches.map((match) => match.id))
   // Whose each row is: what service_role sees of an owner or tenant collection.
-  const owners = current?.access !== 'public' && identity.role === 'service_role'
+  const showOwner = current?.access !== 'public' && identity.role === 'service_role'
   ui.rowsBody.replaceChildren(
     ...rows.map((row) =>
       tableRow(
@@ -112,7 +119,7 @@ export function renderRows({ current, rows, rowsError, search, identity }: PageS
           { text: String(row.id), className: 'num' },
           { text: formatValues(row.embedding), className: 'vector' },
           { text: formatMetadata(row.metadata), className: 'metadata only-collection' },
-          ...(owners
+          ...(showOwner
             ? [{ text: row.owner ?? '', className: 'metadata', testid: 'row-owner' }]
             : []),
         ],
@@ -140,9 +147,11 @@ export function renderRows({ current, rows, rowsError, search, identity }: PageS
 
 /** The rows count: all of them, or how many of how many were loaded; none when refused. */
 export function renderRowsCount(loaded: number, total: number | undefined): void {
-  if (total === undefined) ui.rowsCount.textContent = 'refused'
-  else
+  if (total === undefined) {
+    ui.rowsCount.textContent = 'refused'
+  } else {
     ui.rowsCount.textContent = total > loaded ? `first ${loaded} of ${total}` : plural(total, 'row')
+  }
 }
 
 /** The identity picker: the two keys, the users, and the shown collection's other owners. */
@@ -166,8 +175,8 @@ export function renderIdentities({ identity, users, owners, current }: PageState
   const others = owners.map(({ user }) => user).filter((user) => !known.has(identityKey(user)))
   const whose = current?.access === 'tenant' ? 'tenants' : 'owners'
   ui.identity.replaceChildren(
-    option({ role: 'service_role' }),
-    option({ role: 'anon' }),
+    option(SERVICE_ROLE),
+    option(ANON),
     ...(users.length > 0 ? [group('users', users)] : []),
     ...(others.length > 0 ? [group(`${whose} in ${current?.name ?? ''}`, others)] : []),
   )

@@ -335,6 +335,8 @@ describe('the playground acting as a user', () => {
     const rowsCount = page.getByTestId('rows-count')
     await expect.poll(() => rowsCount.textContent()).toBe('6 rows')
     expect(await texts('row-owner')).toEqual([ALICE, ALICE, ALICE, BOB, BOB, BOB])
+    expect(await page.getByTestId('insert-owner').isVisible()).toBe(true)
+    await screenshot('playground-owners.png')
     const identity = page.getByTestId('identity-select')
     expect(await identity.inputValue()).toBe('service_role')
     // The collection's owners are offered to act as.
@@ -352,6 +354,8 @@ describe('the playground acting as a user', () => {
     expect(await rowIds()).toEqual(['a-1', 'a-2', 'a-3'])
     expect(await rowsCount.textContent()).toBe('3 rows')
     expect(await page.getByTestId('row-owner').count()).toBe(0)
+    // A user's rows are their own: the database sets the owner, not the form.
+    expect(await page.getByTestId('insert-owner').isVisible()).toBe(false)
     expect(await page.getByTestId('search-role').textContent()).toBe('user 6f1c2f3e')
     expect(await page.getByTestId('insert-role').textContent()).toBe('user 6f1c2f3e')
     expect(await page.getByTestId('scatter').getAttribute('data-points')).toBe('3')
