@@ -92,20 +92,18 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     log(`database ready at ${redact(dbUrl)}${embedded ? ' (embedded PGlite + pgvector)' : ''}`)
     const push = await prepareDatabase(dbUrl)
     log(summarizePush(push.stdout + push.stderr))
+    // The environment's pooler and replicas stand in front of SUPABASE_DB_URL's server: with
+    // the embedded database they do not apply (a test that blanks SUPABASE_DB_URL, say).
+    const env = embedded ? {} : process.env
     const functionsDbUrl =
-      options.functionsDbUrl ?? (process.env.MATCHBOX_FUNCTIONS_DB_URL || undefined) ?? dbUrl
-    if (embedded && functionsDbUrl !== dbUrl) {
+      options.functionsDbUrl ?? (env.MATCHBOX_FUNCTIONS_DB_URL || undefined) ?? dbUrl
+    const readUrls = options.readUrls ?? splitUrls(env.MATCHBOX_DB_READ_URLS)
+    if (embedded && (functionsDbUrl !== dbUrl || readUrls.length > 0)) {
       throw new StackError(
-        'MATCHBOX_FUNCTIONS_DB_URL needs SUPABASE_DB_URL: a pooler stands in front of a database of its own',
+        'a pooler or read replicas need SUPABASE_DB_URL: they stand in front of a PostgreSQL server, not the embedded database',
       )
     }
     if (functionsDbUrl !== dbUrl) log(`functions connect through ${redact(functionsDbUrl)}`)
-    const readUrls = options.readUrls ?? splitUrls(process.env.MATCHBOX_DB_READ_URLS)
-    if (embedded && readUrls.length > 0) {
-      throw new StackError(
-        'MATCHBOX_DB_READ_URLS needs SUPABASE_DB_URL: replicas stream from a PostgreSQL server',
-      )
-    }
     if (readUrls.length > 0) log(`reads go to ${readUrls.map(redact).join(', ')}`)
 
     const apiUrl = `http://127.0.0.1:${apiPort}`
