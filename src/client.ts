@@ -82,10 +82,10 @@ export class ItemsClient {
    * `data.results` holds each one's `{ matches }`, in the order of `embeddings`.
    *
    * @example
-   * const { data } = await items.matchItemsBatch([[3, 1, 2], [1, 1, 1]], 4)
+   * const { data } = await items.matchItemsMany([[3, 1, 2], [1, 1, 1]], 4)
    * // data.results: [{ matches: […] }, { matches: […] }]
    */
-  matchItemsBatch(
+  matchItemsMany(
     embeddings: readonly (readonly number[])[],
     count?: number,
     options: MatchOptions = {},

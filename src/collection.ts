@@ -221,10 +221,10 @@ export class CollectionClient<M extends Metadata = Metadata> {
    * holds each one's `{ matches }`, in order. One bad query refuses the batch, naming its index.
    *
    * @example
-   * const { data } = await docs.queryBatch([{ vector: a, topK: 3 }, { id: 'b', topK: 3 }])
+   * const { data } = await docs.queryMany([{ vector: a, topK: 3 }, { id: 'b', topK: 3 }])
    * // data.results: [{ matches: […] }, { matches: […] }]
    */
-  queryBatch(
+  queryMany(
     queries: readonly QueryInput<M>[],
     options?: CallOptions,
   ): Promise<MatchboxResult<{ results: { matches: QueryMatch<M>[] }[] }>> {

@@ -134,7 +134,7 @@ describe('client.collection<Doc>(name)', () => {
       { id: 'p', values: [1, 0, 0], metadata: { category: 'news', year: 2024 } },
       { id: 'q', values: [0, 1, 0], metadata: { category: 'blog', year: 2020 } },
     ])
-    const batch = await reader.queryBatch([
+    const batch = await reader.queryMany([
       { vector: [1, 0, 0], topK: 1 },
       { id: 'q', topK: 1, includeMetadata: false },
     ])

@@ -99,7 +99,7 @@ describe('the tutorial through the SDK', () => {
 
 describe('the envelope and the credentials', () => {
   it('answers a batch of searches as { results: [{ matches }] }, in order', async () => {
-    const { data, error } = await reader.matchItemsBatch(
+    const { data, error } = await reader.matchItemsMany(
       [
         [3, 1, 2],
         [1, 2, 3],
@@ -112,7 +112,7 @@ describe('the envelope and the credentials', () => {
       reader.matchItems([1, 2, 3], 2),
     ])
     expect(data).toEqual({ results: single.map((answer) => answer.data) })
-    expect((await reader.matchItemsBatch([], 2)).error?.message).toBe(
+    expect((await reader.matchItemsMany([], 2)).error?.message).toBe(
       'embeddings: expected at least 1 embedding',
     )
   })
