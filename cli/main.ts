@@ -5,12 +5,15 @@
  *
  *   matchbox init [--workdir <dir>] [--dry-run]
  *   matchbox collection new <name> --dimensions <n> [options]
+ *   matchbox collection field <collection> <name:type>…
+ *   matchbox collection reindex <name> [--concurrently] [--db-url <url>]
  */
 /// <reference types="node" />
 import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseCommand, runCommand, UsageError } from './args.ts'
+import { collectionField, collectionFieldUsage } from './collection-field.ts'
 import { collectionNew, collectionNewUsage, describeCollectionNew } from './collection-new.ts'
 import { CollectionSpecError } from './collections/spec.ts'
 import { applyInit, InitError, MATCHBOX_FUNCTIONS, type PlannedFile, planInit } from './init.ts'
@@ -22,6 +25,10 @@ const USAGE = `usage: ${COMMAND} <command> [options]
   init                    add Matchbox's migrations, edge functions and their config.toml
                           entries to the Supabase project here (--workdir <dir>, --dry-run)
   collection new <name>   write a collection's migration (--dimensions <n>; --help for all)
+  collection field <collection> <name:type>…
+                          declare metadata fields of a collection, with an index each
+  collection reindex <name>
+                          rebuild a collection's vector index (--db-url <url>, --concurrently)
   --version               the package's version
   --help                  this text
 
@@ -53,7 +60,7 @@ export function packageRoot(): string {
   return dir
 }
 
-function main(argv: string[]): void {
+function main(argv: string[]): void | Promise<void> {
   const [command, ...rest] = argv
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     console.log(USAGE)
@@ -68,12 +75,14 @@ function main(argv: string[]): void {
   if (command === 'collection') {
     const [sub, ...args] = rest
     if (sub === 'new') return collection(args)
+    if (sub === 'field') return field(args)
+    if (sub === 'reindex') return reindexCollection(args)
     if (sub === undefined || sub === '--help' || sub === '-h') {
-      console.log(collectionNewUsage(`${COMMAND} collection new`))
+      console.log(USAGE)
       return
     }
     throw new UsageError(
-      `unknown command "collection ${sub}": the one there is is "collection new"`,
+      `unknown command "collection ${sub}": valid ones are collection new, collection field, collection reindex`,
     )
   }
   throw new UsageError(
@@ -153,6 +162,24 @@ function collection(argv: string[]): void {
       'apply it with `npx supabase db push`, then regenerate your database types if you keep them (`npx supabase gen types typescript`)',
     )
   }
+}
+
+function field(argv: string[]): void {
+  const command = `${COMMAND} collection field`
+  const result = collectionField(argv, { command, projectDir: process.cwd() })
+  if (result === 'help') return console.log(collectionFieldUsage(command))
+  const fields = result.fields.map((f) => `${f.name} (${f.type})`).join(', ')
+  const verb = result.written ? 'wrote' : 'would write'
+  console.log(`${verb} ${path.relative(process.cwd(), result.file)}: ${fields}`)
+  if (result.written) console.log('apply it with `npx supabase db push`')
+}
+
+async function reindexCollection(argv: string[]): Promise<void> {
+  // Loaded here: only this command needs a database driver.
+  const { collectionReindex, reindexUsage } = await import('./reindex.ts')
+  const command = `${COMMAND} collection reindex`
+  const result = await collectionReindex(argv, { command })
+  if (result === 'help') console.log(reindexUsage(command))
 }
 
 runCommand(
