@@ -479,6 +479,8 @@ export interface CollectionDescription {
   metric: 'cosine' | 'l2' | 'inner_product' | 'l1' | 'hamming' | 'jaccard'
   index: 'hnsw' | 'ivfflat' | null
   access: AccessMode
+  /** Declared metadata fields, each served by an index of its own (`--index-field`). */
+  fields: { name: string; type: 'number' | 'text' | 'boolean' }[]
   /**
    * The table's row count as the database's statistics estimate it, cheap at any size; `count`
    * gives the exact number a caller sees. Null for a user of an owner or tenant collection

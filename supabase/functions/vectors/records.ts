@@ -314,6 +314,7 @@ export async function describeCollection(
     metric: collection.metric,
     index: collection.index,
     access: collection.access,
+    fields: collection.fields,
     estimatedCount: value === null || value === undefined ? null : Number(value),
   }
 }
