@@ -126,6 +126,7 @@ describe('type x metric x index', () => {
         metric,
         index,
         access: 'public',
+        fields: [],
         // From the statistics, which may lag a moment behind the inserts: a number, not a count.
         estimatedCount: expect.any(Number),
       })
