@@ -99,13 +99,16 @@ export function createGateway(options: GatewayOptions): (request: Request) => Pr
       return errorResponse(
         404,
         'not_found',
-        `no route for ${url.pathname}: functions live under ${FUNCTIONS_PREFIX}<name>`,
+        `no route for ${url.pathname.slice(0, 80)}: functions live under ${FUNCTIONS_PREFIX}<name>`,
       )
     }
     const rest = url.pathname.slice(FUNCTIONS_PREFIX.length)
     const name = rest.split('/', 1)[0] ?? ''
     const fn = byName.get(name)
-    if (!fn) return errorResponse(404, 'not_found', `function ${JSON.stringify(name)} not found`)
+    if (!fn) {
+      const shown = name.length > 64 ? `${name.slice(0, 64)}…` : name
+      return errorResponse(404, 'not_found', `function ${JSON.stringify(shown)} not found`)
+    }
 
     try {
       // Browsers send preflights without credentials; the function answers them itself.

@@ -120,6 +120,15 @@ describe('gateway', () => {
     expect(message).toContain('hosted Supabase or `supabase start`')
   })
 
+  it('echoes at most a bounded part of a long name in its 404s', async () => {
+    const long = 'x'.repeat(100_000)
+    const fn = await call(`/functions/v1/${long}`, { headers: { apikey: LOCAL_ANON_KEY } })
+    expect(fn.status).toBe(404)
+    expect((await fn.text()).length).toBeLessThan(300)
+    const path = await call(`/${long}`)
+    expect((await path.text()).length).toBeLessThan(300)
+  })
+
   it('says a token whose nbf is in the future is not valid yet', async () => {
     const later = await signToken({ role: 'anon', nbf: Math.floor(Date.now() / 1000) + 600 })
     const response = await call('/functions/v1/guarded', {

@@ -110,5 +110,7 @@ function sameShape(a: Collection, b: Collection): boolean {
 }
 
 function notFound(name: string): HttpError {
-  return new HttpError(404, 'not_found', `collection ${JSON.stringify(name)} not found`)
+  // A name from the URL may be any length: the message shows a bounded part of it.
+  const shown = name.length > 64 ? `${name.slice(0, 64)}…` : name
+  return new HttpError(404, 'not_found', `collection ${JSON.stringify(shown)} not found`)
 }
