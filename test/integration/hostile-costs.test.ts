@@ -288,6 +288,12 @@ describe('requests that cost far more than they weigh', () => {
     }
   }, 30_000)
 
+  it('echoes at most a bounded part of a long collection name in its 404', async () => {
+    const answer = await send(`vectors/${'a'.repeat(5000)}/query`, '{"vector":[1,2,3]}')
+    expect(answer.status).toBe(404)
+    expect(JSON.parse(answer.text).error.message.length).toBeLessThan(120)
+  })
+
   it('refuses truncated bodies (400) and writes nothing', async () => {
     const before = await state()
     const { port, hostname } = new URL(stack.apiUrl)
