@@ -292,6 +292,9 @@ describe('npx matchbox init in a Supabase project of its own', () => {
       /wrote supabase\/migrations\/\d{14}_collection_docs\.sql: vector\(3\), cosine, hnsw/,
     )
 
+    const declared = await npx(['matchbox', 'collection', 'field', 'docs', 'year:number'])
+    expect(declared.stdout).toMatch(/^wrote supabase\/migrations\/\d{14}_\w+\.sql: year \(number\)/)
+
     // Each function type-checks with its own deno.json, as `supabase functions deploy` bundles it.
     for (const name of ['items', 'match-items', 'vectors']) {
       const dir = path.join(project, 'supabase/functions', name)
@@ -314,6 +317,9 @@ describe('npx matchbox init in a Supabase project of its own', () => {
     await supabaseCli(['db', 'push', `--remote=${db.url}`, '--yes', `--workdir=${project}`], {
       env: databaseEnv(db.url),
     })
+    // reindex runs from the installed package, with its own database driver.
+    const rebuilt = await npx(['matchbox', 'collection', 'reindex', 'docs', `--db-url=${db.url}`])
+    expect(rebuilt.stdout + rebuilt.stderr).toContain('docs')
     const port = await freePort()
     const served = readProjectConfig(path.join(project, 'supabase')).functions
     expect(served.map((f) => f.name)).toEqual(['hello', 'items', 'match-items', 'vectors'])
