@@ -7,7 +7,7 @@ export default defineConfig({
     include: ['test/package/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],
     fileParallelism: false,
-    testTimeout: 300_000,
+    testTimeout: 600_000,
     hookTimeout: 600_000,
   },
 })
