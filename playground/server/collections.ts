@@ -116,6 +116,7 @@ export async function describeCollection(
     index: column.indexName,
     rows: count?.rows ?? 0,
     access,
+    textLanguage: source.kind === 'items' ? null : column.textLanguage,
   }
 }
 

@@ -59,6 +59,7 @@ export async function selectCollection(page: Page, name: string): Promise<void> 
   if (state.current) {
     state.drafts.set(state.current.name, {
       search: ui.searchInput.value,
+      text: ui.searchText.value,
       filter: ui.searchFilter.value,
     })
   }
@@ -69,6 +70,7 @@ export async function selectCollection(page: Page, name: string): Promise<void> 
   const isItems = next.kind === 'items'
   const draft = state.drafts.get(name)
   ui.searchInput.value = draft?.search ?? (isItems ? ui.searchInput.defaultValue : '')
+  ui.searchText.value = draft?.text ?? ''
   ui.searchFilter.value = draft?.filter ?? ''
   // What the last insert and search said was about the collection shown before.
   clearStatus(ui.insertStatus)
@@ -140,7 +142,7 @@ export async function loadRows(page: Page): Promise<void> {
   const [answer, owners] = await Promise.all([
     collection.kind === 'items'
       ? getRows(collection.name).then((rows) => ({ data: rows, error: null }))
-      : page.api.readRecords(identity, collection.name),
+      : page.api.readRecords(identity, collection),
     collection.access === 'public' ? undefined : getOwners(collection.name),
   ])
   // Another collection or identity picked meanwhile: these rows are no longer the ones to show.
@@ -212,10 +214,12 @@ async function upsertRecords({ api, state }: Page, collection: CollectionInfo): 
     const metadata = parseJsonObject(ui.insertMetadata.value, 'metadata')
     const ids = recordIds(ui.insertId.value, values.length)
     const ownership = recordOwnership(collection, state.identity)
+    const text = collection.textLanguage === null ? '' : ui.insertText.value.trim()
     records = values.map((value, index) => ({
       id: ids[index]!,
       values: value,
       ...(metadata ? { metadata } : {}),
+      ...(text ? { text } : {}),
       ...ownership,
     }))
   } catch (error) {
@@ -270,16 +274,27 @@ async function searchCollection(
   again?: Search,
 ): Promise<void> {
   const { state, api } = page
-  let query: VectorValuesInput
+  let query: VectorValuesInput | undefined
+  let text: string | undefined
   let filter: Record<string, unknown> | undefined
   try {
-    query = again?.query ?? parseValues(ui.searchInput.value, collection.vectorType)
+    text = again ? again.text : typedText(collection)
+    // With keywords, the vector is optional: without one, the search is by keywords alone.
+    query =
+      again?.query ??
+      (text !== undefined && ui.searchInput.value.trim() === ''
+        ? undefined
+        : parseValues(ui.searchInput.value, collection.vectorType))
     filter = again ? again.filter : parseJsonObject(ui.searchFilter.value, 'filter')
   } catch (error) {
     return status(ui.searchStatus, 'error', (error as Error).message)
   }
   const count = again?.count ?? Number(ui.searchK.value)
   const scan = again?.scan ?? (ui.searchScan.value as Search['scan'])
+  if (text !== undefined) {
+    return await searchByText(page, collection, { query, text, count, filter, scan, matches: [] })
+  }
+  if (query === undefined) return
   status(ui.searchStatus, 'busy', 'searching…')
   const started = performance.now()
   const identity = state.identity
@@ -309,6 +324,50 @@ async function searchCollection(
     )
   }
   renderPlan({ plan: data.plan, ...indexUse(data.plan, collection.index), scan: data.scan })
+}
+
+/** The keywords typed for a text collection, if any. */
+function typedText(collection: CollectionInfo): string | undefined {
+  const text = ui.searchText.value.trim()
+  return collection.textLanguage !== null && text !== '' ? text : undefined
+}
+
+/**
+ * A text collection's search by `text`: alone, ranked by keyword (`ts_rank_cd`); with a
+ * vector, hybrid, the two rankings fused by reciprocal rank. Each match has its score and ranks.
+ */
+async function searchByText(
+  page: Page,
+  collection: CollectionInfo,
+  wanted: Search & { text: string },
+): Promise<void> {
+  const { state, api } = page
+  const { query, text, count, filter, scan } = wanted
+  const options = { text, topK: count, includeValues: true, ...(filter ? { filter } : {}) }
+  status(ui.searchStatus, 'busy', 'searching…')
+  const started = performance.now()
+  const identity = state.identity
+  const { data, error } = await busy(
+    ui.searchSubmit,
+    api.searchText(
+      identity,
+      collection.name,
+      query === undefined ? options : { ...options, vector: query, scan },
+    ),
+  )
+  if (state.current !== collection || state.identity !== identity) return
+  if (error) return searchFailed(page, error.message, error.code)
+  const took = Math.round(performance.now() - started)
+  const how =
+    query === undefined
+      ? 'by keyword rank'
+      : `and ${formatValues(query, 4)}, keyword and ${collection.metric ?? 'vector'} ranks fused`
+  showSearch(
+    page,
+    { ...wanted, matches: data.matches },
+    `${plural(data.matches.length, 'record')} for ${JSON.stringify(text)} ${how}${filter ? ', filtered' : ''} · ${took} ms`,
+  )
+  renderPlan(undefined, 'A text search answers no plan: "explain" applies to vector queries.')
 }
 
 /**

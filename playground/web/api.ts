@@ -11,6 +11,8 @@ import {
   type Metadata,
   type QueryInput,
   type QueryResponse,
+  type TextQueryInput,
+  type TextQueryResponse,
   type UpsertRecordInput,
   type VectorRecord,
 } from '../../src/index.ts'
@@ -157,22 +159,32 @@ export function connect(config: PlaygroundConfig) {
       const records = (await clientOf(as)).collection<Record<string, unknown>>(collection)
       return as.role === 'service_role' ? records.explain(query) : records.query(query)
     },
+    /** Searches a text collection by keywords, alone or with a vector (hybrid): no plan. */
+    searchText: async (
+      as: Identity,
+      collection: string,
+      query: TextQueryInput<Record<string, unknown>>,
+    ): Promise<MatchboxResult<TextQueryResponse<Record<string, unknown>>>> =>
+      (await clientOf(as)).collection<Record<string, unknown>>(collection).query(query),
     /**
-     * A collection's first `limit` rows by id and how many there are, as `as` sees them:
-     * `list`, `fetch` and `count`, the calls an app makes, so that a user sees their own rows.
+     * A collection's first `limit` rows by id (with a text collection's texts) and how many
+     * there are, as `as` sees them: `list`, `fetch` and `count`, the calls an app makes, so
+     * that a user sees their own rows.
      */
     readRecords: async (
       as: Identity,
-      collection: string,
+      collection: CollectionInfo,
       limit = DEFAULT_ROWS,
     ): Promise<MatchboxResult<Records>> => {
-      const records = (await clientOf(as)).collection<Record<string, unknown>>(collection)
+      const records = (await clientOf(as)).collection<Record<string, unknown>>(collection.name)
       const [listed, counted] = await Promise.all([records.list({ limit }), records.count()])
       if (listed.error) return listed
       if (counted.error) return counted
       let found: VectorRecord[] = []
       if (listed.data.ids.length > 0) {
-        const fetched = await records.fetch(listed.data.ids)
+        const fetched = await records.fetch(listed.data.ids, {
+          includeText: collection.textLanguage !== null,
+        })
         if (fetched.error) return fetched
         found = fetched.data.records
       }
@@ -183,6 +195,7 @@ export function connect(config: PlaygroundConfig) {
           embedding: record.values,
           metadata: record.metadata,
           ...(owner === undefined ? {} : { owner }),
+          ...(record.text === undefined ? {} : { text: record.text }),
         }
       })
       return { data: { rows, total: counted.data.count }, error: null }

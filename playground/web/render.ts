@@ -42,17 +42,20 @@ export const ui = {
   insertId: element<HTMLInputElement>('insert-id'),
   insertMetadata: element<HTMLTextAreaElement>('insert-metadata'),
   insertOwner: element<HTMLInputElement>('insert-owner'),
+  insertText: element<HTMLTextAreaElement>('insert-text'),
   insertRole: element('insert-role'),
   insertSubmit: element<HTMLButtonElement>('insert-submit'),
   insertStatus: element<HTMLOutputElement>('insert-status'),
   searchForm: element<HTMLFormElement>('search-form'),
   searchRole: element('search-role'),
   searchInput: element<HTMLInputElement>('search-input'),
+  searchText: element<HTMLInputElement>('search-text'),
   searchK: element<HTMLInputElement>('search-k'),
   searchFilter: element<HTMLTextAreaElement>('search-filter'),
   searchScan: element<HTMLSelectElement>('search-scan'),
   searchSubmit: element<HTMLButtonElement>('search-submit'),
   searchStatus: element<HTMLOutputElement>('search-status'),
+  results: element<HTMLTableElement>('results'),
   resultsBody: element<HTMLTableSectionElement>('results-body'),
   explainIndex: element('explain-index'),
   explainScan: element('explain-scan'),
@@ -91,8 +94,9 @@ export function renderCollection(collection: CollectionInfo): void {
   ui.collection.value = collection.name
   // The fields a collection has and `items` has not show by this (style.css).
   document.body.dataset.kind = collection.kind
-  // And the owner column and field an owner or tenant collection has.
+  // And the owner column and field an owner or tenant collection has, and a text collection's.
   document.body.dataset.access = collection.access
+  document.body.dataset.text = String(collection.textLanguage !== null)
   const isItems = collection.kind === 'items'
   const owner = collection.access === 'tenant' ? 'tenant_id' : 'owner_id'
   ui.ownerHead.textContent = owner
@@ -118,6 +122,9 @@ export function renderRows({ current, rows, rowsError, search, identity }: PageS
         [
           { text: String(row.id), className: 'num' },
           { text: formatValues(row.embedding), className: 'vector' },
+          ...(current?.textLanguage
+            ? [{ text: row.text ?? '', className: 'record-text', testid: 'row-text' }]
+            : []),
           { text: formatMetadata(row.metadata), className: 'metadata only-collection' },
           ...(showOwner
             ? [{ text: row.owner ?? '', className: 'metadata', testid: 'row-owner' }]
@@ -197,10 +204,12 @@ export function renderIdentity({ identity }: PageState): void {
         : `the anon key and ${identity.user}'s access token`
 }
 
-/** The results table of the last search. */
+/** The results table of the last search; a text search's with each match's score and ranks. */
 export function renderResults({ search }: PageState): void {
+  const isText = search?.text !== undefined
+  ui.results.dataset.text = String(isText)
   if (!search) {
-    ui.resultsBody.replaceChildren(emptyRow(5, 'Search to see the nearest rows.'))
+    ui.resultsBody.replaceChildren(emptyRow(8, 'Search to see the nearest rows.'))
     return
   }
   ui.resultsBody.replaceChildren(
@@ -217,10 +226,30 @@ export function renderResults({ search }: PageState): void {
           },
           // Every digit: the distance as the function returned it, to compare with the SDK.
           {
-            text: String(match.distance),
+            text: match.distance === undefined ? '' : String(match.distance),
             className: 'num vector nowrap',
             testid: 'result-distance',
           },
+          ...(isText
+            ? [
+                {
+                  text: match.score === undefined ? '' : String(match.score),
+                  className: 'num vector nowrap',
+                  testid: 'result-score',
+                },
+                // A match's place on each side; a dash where that side did not find it.
+                {
+                  text: String(match.ranks?.text ?? '—'),
+                  className: 'num',
+                  testid: 'result-text-rank',
+                },
+                {
+                  text: String(match.ranks?.vector ?? '—'),
+                  className: 'num',
+                  testid: 'result-vector-rank',
+                },
+              ]
+            : []),
           {
             text: formatMetadata(match.metadata),
             className: 'metadata only-collection',
@@ -231,7 +260,7 @@ export function renderResults({ search }: PageState): void {
       )
     }),
   )
-  if (search.matches.length === 0) ui.resultsBody.append(emptyRow(5, 'No rows to match.'))
+  if (search.matches.length === 0) ui.resultsBody.append(emptyRow(8, 'No rows to match.'))
 }
 
 /**
@@ -282,7 +311,7 @@ export function renderScatter(scatter: Scatter | undefined, state: PageState): v
   const vectors = [...byId.values()]
   let query: number[] | undefined
   try {
-    query = search ? toNumbers(search.query) : undefined
+    query = search?.query === undefined ? undefined : toNumbers(search.query)
   } catch {
     // Values the function refused are no point to draw.
   }

@@ -7,14 +7,21 @@ import type { CollectionInfo, Row, VectorValues } from './types.ts'
 /** One neighbour of the last search, from either API. */
 export interface Neighbour {
   id: PointId
-  distance: number
+  /** Absent from a text search's match that the vector side did not find. */
+  distance?: number
   values?: VectorValues
   metadata?: Record<string, unknown>
+  /** A text search's score (`ts_rank_cd`'s, or the fused one) and the match's rank on each side. */
+  score?: number
+  ranks?: { text: number | null; vector: number | null }
 }
 
 /** The last search, kept so that the scatter and the rows table can show it, and rerun. */
 export interface Search {
-  query: VectorValuesInput
+  /** The query vector; none in a keyword search. */
+  query: VectorValuesInput | undefined
+  /** A text collection's keywords: alone (keyword search) or with `query` (hybrid). */
+  text?: string
   count: number
   /** A collection's search only: its filter and scan. */
   filter?: Record<string, unknown>
@@ -25,6 +32,7 @@ export interface Search {
 /** What a person typed for one collection, kept while they look at another. */
 export interface Draft {
   search: string
+  text: string
   filter: string
 }
 

@@ -52,6 +52,11 @@ export interface CollectionInfo {
   rows: number
   /** Who reads and writes its rows, as its marker declares (`items` is public). */
   access: AccessMode
+  /**
+   * A text collection's (`--text`) text search configuration, e.g. `pg_catalog.english`: its
+   * records have a text, searched by keywords alone or fused with the vector search. Else null.
+   */
+  textLanguage: string | null
 }
 
 /** `GET /api/collections`. */
@@ -69,6 +74,8 @@ export interface Row {
   metadata?: Record<string, unknown>
   /** Whose it is (`owner_id` or `tenant_id`), in an owner or tenant collection, to service_role. */
   owner?: string
+  /** A text collection's record text (null when it has none). */
+  text?: string | null
 }
 
 /** How many rows the page loads, and `GET /api/rows` answers when no `limit` is given. */

@@ -492,6 +492,103 @@ describe('the playground acting as a tenant’s user', () => {
   })
 })
 
+describe('the playground with a text collection', () => {
+  /** A collection made with --text: records with a text, keyword and hybrid queries. */
+  const NAME = 't_pg_e2e_docs'
+  const admin = createMatchboxClient({ url: stack.apiUrl, key: stack.serviceRoleKey })
+  const reader = createMatchboxClient({ url: stack.apiUrl, key: stack.anonKey }).collection(NAME)
+
+  beforeAll(async () => {
+    await dropCollection(sql, NAME)
+    await sql.unsafe(
+      collectionMigrationSql(parseCollectionSpec({ name: NAME, dimensions: 3, text: true })),
+    )
+    // d-3 is near [1,0,0] without the keyword; d-4 has the keyword far from it.
+    const { error } = await admin.collection(NAME).upsert([
+      { id: 'd-1', values: [1, 0, 0], text: 'pgvector indexes vectors with hnsw' },
+      { id: 'd-2', values: [0, 1, 0], text: 'postgres full text search ranks documents' },
+      { id: 'd-3', values: [0.9, 0.1, 0], text: 'a quiet walk in the park' },
+      { id: 'd-4', values: [0, 0, 1], text: 'hnsw graphs: hnsw layers for nearest neighbours' },
+    ])
+    expect(error).toBeNull()
+  })
+
+  afterAll(() => dropCollection(sql, NAME))
+
+  it('searches by keywords and hybrid, with each match’s score and both ranks, in Chromium', async () => {
+    await openPlayground()
+    await page.getByTestId('collection-select').selectOption(NAME)
+    await expect.poll(() => page.getByTestId('rows-count').textContent()).toBe('4 rows')
+    expect(await texts('row-text')).toEqual([
+      'pgvector indexes vectors with hnsw',
+      'postgres full text search ranks documents',
+      'a quiet walk in the park',
+      'hnsw graphs: hnsw layers for nearest neighbours',
+    ])
+
+    // Keywords alone: the SDK's ranking by ts_rank_cd, no distances, no vector ranks.
+    await page.getByTestId('search-input').fill('')
+    await page.getByTestId('search-text').fill('hnsw')
+    await page.getByTestId('search-k').fill('4')
+    await page.getByTestId('search-filter').fill('')
+    await search()
+    const keyword = await reader.query({ text: 'hnsw', topK: 4 })
+    expect(keyword.error).toBeNull()
+    expect(keyword.data!.matches.map((match) => match.id).sort()).toEqual(['d-1', 'd-4'])
+    expect(await texts('result-id')).toEqual(keyword.data!.matches.map((match) => match.id))
+    expect(await texts('result-score')).toEqual(
+      keyword.data!.matches.map((match) => String(match.score)),
+    )
+    expect(await texts('result-text-rank')).toEqual(['1', '2'])
+    expect(await texts('result-vector-rank')).toEqual(['—', '—'])
+    expect(await texts('result-distance')).toEqual(['', ''])
+    expect(await page.getByTestId('search-status').textContent()).toMatch(
+      /^2 records for "hnsw" by keyword rank · \d+ ms$/,
+    )
+    expect(await page.getByTestId('explain-plan').textContent()).toBe(
+      'A text search answers no plan: "explain" applies to vector queries.',
+    )
+
+    // Hybrid: keywords and a vector, fused; the near row without the keyword is found too.
+    await page.getByTestId('search-input').fill('[1,0,0]')
+    await search()
+    const hybrid = await reader.query({ text: 'hnsw', vector: [1, 0, 0], topK: 4 })
+    expect(hybrid.error).toBeNull()
+    const matches = hybrid.data!.matches
+    expect(matches.map((match) => match.id)).toContain('d-3')
+    expect(await texts('result-id')).toEqual(matches.map((match) => match.id))
+    expect(await texts('result-score')).toEqual(matches.map((match) => String(match.score)))
+    expect(await texts('result-text-rank')).toEqual(
+      matches.map(({ ranks }) => String(ranks.text ?? '—')),
+    )
+    expect(await texts('result-vector-rank')).toEqual(
+      matches.map(({ ranks }) => String(ranks.vector ?? '—')),
+    )
+    expect(await texts('result-distance')).toEqual(
+      matches.map((match) => (match.distance === undefined ? '' : String(match.distance))),
+    )
+    expect(await page.getByTestId('search-status').textContent()).toMatch(
+      /^4 records for "hnsw" and \[1,0,0\], keyword and cosine ranks fused · \d+ ms$/,
+    )
+    await screenshot('playground-hybrid.png')
+
+    // Upsert a record with a text through the page: the hybrid search reruns and finds it.
+    await page.getByTestId('insert-input').fill('[0,0.5,0.5]')
+    await page.getByTestId('insert-id').fill('d-5')
+    await page.getByTestId('insert-text').fill('hnsw in postgres')
+    await page.getByTestId('insert-submit').click()
+    await expect.poll(() => page.getByTestId('insert-status').getAttribute('data-state')).toBe('ok')
+    await expect.poll(() => page.getByTestId('rows-count').textContent()).toBe('5 rows')
+    expect((await texts('row-text'))[4]).toBe('hnsw in postgres')
+    await expect.poll(() => texts('result-id')).toContain('d-5')
+    const again = await reader.query({ text: 'hnsw', vector: [1, 0, 0], topK: 4 })
+    expect(await texts('result-id')).toEqual(again.data!.matches.map((match) => match.id))
+
+    expect(problems.errorResponses).toEqual([])
+    expect(problems.pageErrors).toEqual([])
+  })
+})
+
 /** The ids of the rows table, in order. */
 async function rowIds(): Promise<string[]> {
   return await page

@@ -92,6 +92,7 @@ describe('the playground server', () => {
       index: 'items_embedding_hnsw_idx',
       rows: 3,
       access: 'public',
+      textLanguage: null,
     })
     const names = body.collections.map((collection: { name: string }) => collection.name)
     expect(names).toEqual(expect.arrayContaining([DOCS, BITS, TERMS]))
@@ -109,6 +110,7 @@ describe('the playground server', () => {
       column: 'embedding',
       index: `${name}_embedding_idx`,
       access: 'public',
+      textLanguage: null,
       ...fields,
     })
     expect(byName.get(DOCS)).toEqual(
@@ -367,12 +369,25 @@ describe('the playground server, for acting as a user', () => {
     for (const name of [OWNED, TEAM]) await dropCollection(sql, name)
   })
 
-  it('describes each collection with its access mode', async () => {
-    const { body } = await call('/api/collections')
-    const access = Object.fromEntries(
-      body.collections.map((c: { name: string; access: string }) => [c.name, c.access]),
+  it('describes each collection with its access mode, and a text collection with its language', async () => {
+    const TEXT = 't_pg_srv_text'
+    await dropCollection(sql, TEXT)
+    await sql.unsafe(
+      collectionMigrationSql(parseCollectionSpec({ name: TEXT, dimensions: 3, text: true })),
     )
-    expect(access).toMatchObject({ items: 'public', [OWNED]: 'owner', [TEAM]: 'tenant' })
+    try {
+      const { body } = await call('/api/collections')
+      const byName = new Map(body.collections.map((c: { name: string }) => [c.name, c] as const))
+      expect(byName.get('items')).toMatchObject({ access: 'public', textLanguage: null })
+      expect(byName.get(OWNED)).toMatchObject({ access: 'owner', textLanguage: null })
+      expect(byName.get(TEAM)).toMatchObject({ access: 'tenant', textLanguage: null })
+      expect(byName.get(TEXT)).toMatchObject({
+        access: 'public',
+        textLanguage: 'pg_catalog.english',
+      })
+    } finally {
+      await dropCollection(sql, TEXT)
+    }
   })
 
   it('lists who owns the rows of an owner or a tenant collection, the most rows first', async () => {
