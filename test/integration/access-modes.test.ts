@@ -299,6 +299,29 @@ describe.each([
     ).toEqual(['a1', 'a2', 'b1', 'b2'])
   })
 
+  it('keeps the owner or tenant out of metadata: a metadata key of that name is only metadata', async () => {
+    await seed()
+    const { me } = users()
+    const column = mode === 'owner' ? 'owner_id' : 'tenant_id'
+    const theirs = mode === 'owner' ? USER_B : 'globex'
+    const faked = await post(
+      `vectors/${name}/upsert`,
+      { records: [{ id: 'a5', values: [1, 2, 3], metadata: { [column]: theirs } }] },
+      me,
+    )
+    expect(faked.status).toBe(200)
+    const [row] = await sql.unsafe(
+      `select ${column}::text as whose, metadata from public.${name} where id = 'a5'`,
+    )
+    expect(row!.whose).toBe(mode === 'owner' ? USER_A : 'acme')
+    // Filtering on it reads metadata: it finds the caller's own record, none of the other's.
+    const listed = await post(`vectors/${name}/list`, { filter: { [column]: theirs } }, me)
+    expect(listed.body.ids).toEqual(['a5'])
+    expect(
+      (await post(`vectors/${name}/count`, { filter: { [column]: theirs } }, me)).body,
+    ).toEqual({ count: 1 })
+  })
+
   it('lets service_role see and write every record, naming the owner or tenant', async () => {
     await seed()
     const column = mode === 'owner' ? 'owner_id' : 'tenant_id'
