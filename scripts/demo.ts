@@ -41,16 +41,17 @@ async function main(): Promise<void> {
     if (missing.length === 0) {
       console.log('items already holds the tutorial points: nothing inserted')
     } else {
-      const { data: ids, error } = await admin.insertItems(missing)
+      const { data, error } = await admin.insertItems(missing)
       if (error) throw error
+      const { ids } = data
       console.log(`inserted ${ids.length} items (ids ${ids[0]}…${ids.at(-1)})`)
     }
 
     console.log('\nmatchItems([3, 1, 2], 4), as anon:')
-    const { data: matches, error } = await reader.matchItems([3, 1, 2], 4)
+    const { data, error } = await reader.matchItems([3, 1, 2], 4)
     if (error) throw error
     console.log('  id  embedding  distance')
-    for (const match of matches) {
+    for (const match of data.matches) {
       console.log(
         `${String(match.id).padStart(4)}  ${JSON.stringify(match.embedding).padEnd(9)}  ${match.distance}`,
       )
