@@ -19,7 +19,17 @@ export interface ChartPanel {
 
 const RECALL_TICKS = [0.5, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999]
 const MAX_RECALL = 0.999
-const COLOURS = ['#1f77b4', '#7f7f7f', '#bcbd22', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd']
+const COLOURS = [
+  '#1f77b4',
+  '#7f7f7f',
+  '#bcbd22',
+  '#ff7f0e',
+  '#17becf',
+  '#2ca02c',
+  '#d62728',
+  '#9467bd',
+  '#8c564b',
+]
 const PANEL_WIDTH = 360
 const PANEL_HEIGHT = 300
 const MARGIN = { top: 56, right: 16, bottom: 48, left: 64 }

@@ -32,7 +32,7 @@ function ownCpuMs(): number {
 export interface CpuPerRequest {
   /** The benchmark's own process: the load driver and the client library (postgres.js, fetch, SDK). */
   client: number
-  /** The Deno process of the gateway and the functions. */
+  /** The HTTP server's Deno process: the gateway and the functions, or the minimal server. */
   functions: number
   /** The database: the backends of the benchmark's database (native), or PGlite's process. */
   database: number
@@ -64,11 +64,12 @@ export function perRequest(totals: CpuTotals, requests: number): CpuPerRequest {
 
 /** Takes CPU readings of every process at the start of a span and sums them at its end. */
 export class CpuMeter {
-  #start = { client: 0, functions: 0, database: new Map<number, number>() }
+  #start = { client: 0, servers: new Map<number, number>(), database: new Map<number, number>() }
 
   constructor(
     private readonly sql: postgres.Sql,
-    private readonly functionsPid: number | undefined,
+    /** The HTTP servers' processes (functions, minimal server): only the layer's own is busy. */
+    private readonly serverPids: () => readonly number[],
     /** PGlite's process; for a native server the database's backends are found by query. */
     private readonly databasePid: number | undefined,
   ) {}
@@ -77,19 +78,17 @@ export class CpuMeter {
   async start(): Promise<void> {
     const database = new Map<number, number>()
     for (const pid of await this.#databasePids()) database.set(pid, processCpuMs(pid))
-    this.#start = {
-      client: ownCpuMs(),
-      functions: this.functionsPid ? processCpuMs(this.functionsPid) : 0,
-      database,
-    }
+    const servers = new Map(this.serverPids().map((pid) => [pid, processCpuMs(pid)]))
+    this.#start = { client: ownCpuMs(), servers, database }
   }
 
   /** CPU milliseconds each process spent since `start`. */
   async stop(): Promise<CpuTotals> {
     const client = ownCpuMs() - this.#start.client
-    const functions = this.functionsPid
-      ? processCpuMs(this.functionsPid) - this.#start.functions
-      : 0
+    let functions = 0
+    for (const pid of this.serverPids()) {
+      functions += processCpuMs(pid) - (this.#start.servers.get(pid) ?? processCpuMs(pid))
+    }
     let database = 0
     for (const pid of await this.#databasePids()) {
       database += processCpuMs(pid) - (this.#start.database.get(pid) ?? 0)

@@ -13,6 +13,8 @@ import { createInterface } from 'node:readline'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import postgres from 'postgres'
+import { collectionMigrationSql } from '../cli/collections/migration.ts'
+import { parseCollectionSpec } from '../cli/collections/spec.ts'
 import { stopChild } from '../stack/functions-server.ts'
 import { recreateDatabase } from '../stack/native-postgres.ts'
 import { ROOT } from '../stack/paths.ts'
@@ -150,13 +152,14 @@ export async function loadRows(
   dataset: Dataset,
   from: number,
   to: number,
+  table: LoadTable = ITEMS,
 ): Promise<number> {
   const dimensions = dataset.spec.dimensions
   let ms: number
   if (tier === 'native') {
     const chunks = copyChunks(dataset, from, to)
     const started = performance.now()
-    const writable = await sql`copy public.items (id, embedding) from stdin`.writable()
+    const writable = await sql.unsafe(`copy ${table.name} (id, embedding) from stdin`).writable()
     await pipeline(Readable.from(chunks), writable)
     ms = performance.now() - started
   } else {
@@ -171,14 +174,67 @@ export async function loadRows(
     }
     const started = performance.now()
     for (const { ids, texts } of batches) {
-      await sql`insert into public.items (id, embedding)
-        select * from unnest(${ids}::bigint[], ${texts}::text[]::extensions.vector[])`
+      await sql.unsafe(
+        `insert into ${table.name} (id, embedding)
+        select * from unnest($1::${table.idType}[], $2::text[]::extensions.vector[])`,
+        [ids, texts] as never[],
+      )
     }
     ms = performance.now() - started
   }
   // Later inserts through the function draw ids after the loaded ones.
-  await sql`select setval(pg_get_serial_sequence('public.items', 'id'), greatest(${to}, 1))`
+  if (table === ITEMS) {
+    await sql`select setval(pg_get_serial_sequence('public.items', 'id'), greatest(${to}, 1))`
+  }
   return ms
+}
+
+/** A table rows are loaded into: `public.items` (bigint ids) or a collection (text ids). */
+export interface LoadTable {
+  name: string
+  idType: 'bigint' | 'text'
+}
+
+const ITEMS: LoadTable = { name: 'public.items', idType: 'bigint' }
+
+/** The collection the `vectors` layer queries, with the rows of `public.items`. */
+export const BENCH_COLLECTION = 'bench_vectors'
+
+/**
+ * Creates the collection `BENCH_COLLECTION` with the dataset's dimension and metric, as
+ * `collection:new`'s migration does, and loads every row into it as `public.items` has them
+ * (id `i + 1`, as text): with no index, then its index built from the migration's definition.
+ */
+export async function loadCollection(
+  sql: postgres.Sql,
+  tier: Tier,
+  dataset: Dataset,
+  log: (line: string) => void,
+): Promise<{ loadMs: number; indexBuildMs: number }> {
+  const { dimensions, metric, count } = dataset.spec
+  const spec = parseCollectionSpec({
+    name: BENCH_COLLECTION,
+    dimensions,
+    metric: PGVECTOR_METRIC[metric],
+  })
+  await sql.unsafe(collectionMigrationSql(spec))
+  const index = `public.${BENCH_COLLECTION}_embedding_idx`
+  const [{ definition }] = (await sql`
+    select pg_get_indexdef(${index}::regclass) as definition`) as unknown as [
+    { definition: string },
+  ]
+  await sql.unsafe(`drop index ${index}`)
+  const loadMs = await loadRows(sql, tier, dataset, 0, count, {
+    name: `public.${BENCH_COLLECTION}`,
+    idType: 'text',
+  })
+  log(`  collection ${BENCH_COLLECTION}: ${count} rows, no index: ${(loadMs / 1000).toFixed(1)} s`)
+  const started = performance.now()
+  await sql.unsafe(definition)
+  const indexBuildMs = performance.now() - started
+  log(`  collection ${BENCH_COLLECTION}: HNSW index build: ${(indexBuildMs / 1000).toFixed(1)} s`)
+  await sql.unsafe(`vacuum analyze public.${BENCH_COLLECTION}`)
+  return { loadMs, indexBuildMs }
 }
 
 /** COPY's text format for rows `from` to `to`, in chunks of about 1 MiB. */

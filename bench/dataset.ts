@@ -24,6 +24,8 @@ export const PGVECTOR_METRIC: Readonly<Record<Metric, PgvectorMetric>> = {
 
 /** Everything that decides a dataset; equal specs give equal data. */
 export interface DatasetSpec {
+  /** Real data (bench/fashion-mnist.ts) instead of the seeded mixture; its other fields are 0. */
+  source?: 'fashion-mnist'
   count: number
   dimensions: number
   metric: Metric

@@ -110,7 +110,8 @@ export function cacheKey(spec: DatasetSpec, k: number): string {
     .update(JSON.stringify({ ...spec, k, version: 1 }))
     .digest('hex')
     .slice(0, 12)
-  return `truth-${spec.count}x${spec.dimensions}-${spec.metric}-q${spec.queries}-k${k}-${hash}.bin`
+  const source = spec.source ? `${spec.source}-` : ''
+  return `truth-${source}${spec.count}x${spec.dimensions}-${spec.metric}-q${spec.queries}-k${k}-${hash}.bin`
 }
 
 /**

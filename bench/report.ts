@@ -16,6 +16,8 @@ export interface SearchCell {
   layer: LayerName
   efSearch: number
   concurrency: number
+  /** Queries per request of a batch layer: then `qps` and `cpu` count queries, latency requests. */
+  batch?: number
   requests: number
   errors: number
   firstError?: string
@@ -29,9 +31,18 @@ export interface SearchCell {
   cpu: CpuPerRequest
 }
 
+/** Database round trips and statements of one request through a layer (bench/round-trips.ts). */
+export interface RoundTripCount {
+  layer: LayerName
+  /** Requests counted, one after another, at the default `ef_search`. */
+  requests: number
+  roundTrips: number
+  statements: number
+}
+
 /** Everything one run measured, as written to bench/results/<name>.json. */
 export interface BenchResults {
-  version: 1
+  version: 2
   date: string
   mode: 'quick' | 'full'
   tier: Tier
@@ -45,6 +56,8 @@ export interface BenchResults {
     postgres: string
     pgvector: string
   }
+  /** `synthetic`, `light` or `fashion-mnist` (bench/options.ts). */
+  datasetName: string
   dataset: DatasetSpec
   groundTruth: { k: number; cached: boolean; computeMs: number }
   settings: {
@@ -64,6 +77,9 @@ export interface BenchResults {
   search: SearchCell[]
   ingest: IngestResult[]
   bulkLoad?: BulkLoad
+  /** The same rows into the `vectors` layer's collection, and its index build. */
+  collectionLoad?: { loadMs: number; indexBuildMs: number }
+  roundTrips: RoundTripCount[]
   memory: {
     functions?: { peakMb: number; rssMb: number }
     database?: { peakMb: number; rssMb: number }
@@ -79,8 +95,16 @@ export interface Target {
   met: boolean | null
 }
 
-/** The targets of issue 4, computed from one run's cells (ratios, never absolute numbers). */
+/**
+ * The targets of issues 4 and 12, computed from one run's cells (ratios, never absolute
+ * numbers): those whose cells the run has.
+ */
 export function computeTargets(results: Omit<BenchResults, 'targets'>): Target[] {
+  return [...firstTargets(results), ...hopTargets(results)]
+}
+
+/** Issue 4's targets: the SDK against raw SQL at the default ef_search, ingest, recall. */
+function firstTargets(results: Omit<BenchResults, 'targets'>): Target[] {
   const ef = results.settings.defaultEfSearch
   const cell = (layer: LayerName, concurrency: number) =>
     findCell(results.search, layer, ef, concurrency)
@@ -133,9 +157,73 @@ export function computeTargets(results: Omit<BenchResults, 'targets'>): Target[]
   return targets
 }
 
+/**
+ * Issue 12's targets: the HTTP hop against its limit (the minimal server) and against raw
+ * SQL, the latency each function adds, and recall on real data.
+ */
+function hopTargets(results: Omit<BenchResults, 'targets'>): Target[] {
+  const { settings } = results
+  const maxConcurrency = Math.max(...settings.concurrency)
+  const ef = settings.defaultEfSearch
+  const data = results.datasetName
+  const targets: Target[] = []
+  const ratio = (
+    name: string,
+    goal: number | null,
+    over: LayerName,
+    under: LayerName,
+    efSearch: number,
+  ) => {
+    const a = findCell(results.search, over, efSearch, maxConcurrency)
+    const b = findCell(results.search, under, efSearch, maxConcurrency)
+    if (!a || !b) return
+    const value = a.qps / b.qps
+    targets.push({
+      name: `${name}, ${data}, ${maxConcurrency} clients, ef_search ${efSearch}`,
+      goal: goal === null ? 'none: the limit' : `>= ${goal}`,
+      measured: `${value.toFixed(2)} (${Math.round(a.qps)} / ${Math.round(b.qps)})`,
+      met: goal === null ? null : value >= goal,
+    })
+  }
+  ratio('minimal server QPS / raw SQL QPS', null, 'minimal', 'sql', ef)
+  ratio('vectors query QPS / minimal server QPS', 0.95, 'vectors', 'minimal', ef)
+  ratio('batches of 100, queries/s / raw SQL QPS', 0.9, 'vectors-batch100', 'sql', ef)
+  if (settings.efSearch.includes(100)) {
+    ratio('vectors query QPS / raw SQL QPS', 0.75, 'vectors', 'sql', 100)
+  }
+  const sqlOne = findCell(results.search, 'sql', ef, 1)
+  for (const [layer, goal] of [
+    ['function', 1],
+    ['vectors', 1.5],
+  ] as const) {
+    const one = findCell(results.search, layer, ef, 1)
+    if (!one || !sqlOne) continue
+    const added = one.p50 - sqlOne.p50
+    targets.push({
+      name: `added p50 latency of ${layer === 'function' ? 'match-items' : 'the vectors query'} over raw SQL, ${data}, 1 client, ef_search ${ef}`,
+      goal: `<= ${goal.toFixed(1)} ms`,
+      measured: `${added.toFixed(2)} ms (${one.p50.toFixed(2)} - ${sqlOne.p50.toFixed(2)})`,
+      met: added <= goal,
+    })
+  }
+  // 40: the vectors function's default ef_search (`Math.max(40, topK)`).
+  const recall = results.search.find(
+    (c) => c.layer === 'vectors' && c.efSearch === 40 && c.concurrency === 1,
+  )
+  if (recall && results.dataset.source === 'fashion-mnist') {
+    targets.push({
+      name: 'recall@10 of the vectors query at its default ef_search (40), fashion-mnist',
+      goal: '>= 0.99',
+      measured: recall.recall.toFixed(3),
+      met: recall.recall >= 0.99,
+    })
+  }
+  return targets
+}
+
 /** The Markdown report: the search table, the targets, ingest, index build and memory. */
 export function markdownReport(results: BenchResults): string {
-  const { dataset, machine, settings } = results
+  const { machine, settings } = results
   const tierName =
     results.tier === 'native'
       ? `native PostgreSQL ${machine.postgres} + pgvector ${machine.pgvector}`
@@ -143,8 +231,7 @@ export function markdownReport(results: BenchResults): string {
   const lines: string[] = [
     `## ${tierName}, ${results.mode} mode`,
     '',
-    `${results.date.slice(0, 10)} · ${dataset.count.toLocaleString('en-US')} × ${dataset.dimensions} ${dataset.metric}, ` +
-      `${dataset.clusters} clusters (spread ${dataset.spread}), ${dataset.queries} queries, seed ${dataset.seed} · ` +
+    `${results.date.slice(0, 10)} · ${datasetLine(results)} · ` +
       `HNSW m 16, ef_construction 64 · ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGb} GB · ` +
       `Node ${machine.node}, Deno ${machine.deno}`,
     '',
@@ -152,7 +239,10 @@ export function markdownReport(results: BenchResults): string {
     '',
     `Each cell: ${settings.cellSeconds} s or ${settings.maxRequestsPerCell} requests in ${settings.rounds} slice(s) interleaved across layers, ` +
       `after ${settings.warmupRequests} unmeasured; latency in ms (p50 / p95 / p99). Every layer has ${settings.poolSize} database connection${settings.poolSize === 1 ? '' : 's'}. ` +
-      `Client, gateway, functions and database share the machine's cores.`,
+      `Client, gateway, functions and database share the machine's cores.` +
+      (results.search.some((c) => c.batch)
+        ? " Batch layers: QPS and CPU count queries, latency is a whole request's."
+        : ''),
     '',
   ]
   const header = ['layer', 'ef_search', 'recall@10']
@@ -189,11 +279,11 @@ export function markdownReport(results: BenchResults): string {
       '',
       `### Where the time goes: CPU ms per request by process (ef_search ${ef})`,
       '',
-      'Client: the benchmark process (load driver, postgres.js or fetch and the SDK). Functions: ' +
-        'the one Deno process of the gateway and the functions. Database: the backends serving ' +
-        'the benchmark (native) or the PGlite process.',
+      'Client: the benchmark process (load driver, postgres.js or fetch and the SDK). Server: ' +
+        'the one Deno process of the gateway and the functions, or the minimal server. Database: ' +
+        'the backends serving the benchmark (native) or the PGlite process.',
       '',
-      tableRow(['layer', 'clients', 'client', 'functions', 'database', 'total', 'QPS']),
+      tableRow(['layer', 'clients', 'client', 'server', 'database', 'total', 'QPS']),
       tableRow(['---', '---:', '---:', '---:', '---:', '---:', '---:']),
     )
     for (const c of profiled) {
@@ -209,6 +299,23 @@ export function markdownReport(results: BenchResults): string {
           String(Math.round(c.qps)),
         ]),
       )
+    }
+  }
+
+  if (results.roundTrips.length) {
+    lines.push(
+      '',
+      `### Database round trips per request (ef_search ${ef})`,
+      '',
+      `Counted on the wire by a proxy between each layer and the database (bench/round-trips.ts), ` +
+        `${results.roundTrips[0]!.requests} requests one after another after a warm-up: a round trip is a write ` +
+        'to the database after it has answered; statements are its ReadyForQuery messages.',
+      '',
+      tableRow(['layer', 'round trips', 'statements']),
+      tableRow(['---', '---:', '---:']),
+    )
+    for (const r of results.roundTrips) {
+      lines.push(tableRow([r.layer, r.roundTrips.toFixed(2), r.statements.toFixed(2)]))
     }
   }
 
@@ -258,6 +365,13 @@ export function markdownReport(results: BenchResults): string {
           `**${(results.bulkLoad.indexBuildMs / 1000).toFixed(1)} s**.`,
       )
     }
+    if (results.collectionLoad) {
+      lines.push(
+        '',
+        `The same rows into the \`vectors\` layer's collection: ${(results.collectionLoad.loadMs / 1000).toFixed(1)} s with no index, ` +
+          `then its HNSW index in ${(results.collectionLoad.indexBuildMs / 1000).toFixed(1)} s.`,
+      )
+    }
   }
   const { functions, database } = results.memory
   if (functions || database) {
@@ -287,9 +401,10 @@ function chartOf(results: BenchResults): string {
     })),
   }))
   const tier = results.tier === 'native' ? 'native PostgreSQL' : 'embedded PGlite'
-  const { count, dimensions, metric } = results.dataset
+  const { count, dimensions, metric, source } = results.dataset
+  const data = source ?? (results.datasetName === 'light' ? 'light' : 'synthetic')
   return recallQpsChart(
-    `Matchbox recall vs QPS: ${tier}, ${count.toLocaleString('en-US')} × ${dimensions} ${metric}`,
+    `Matchbox recall vs QPS: ${tier}, ${data} ${count.toLocaleString('en-US')} × ${dimensions} ${metric}`,
     panels,
   )
 }
@@ -318,6 +433,19 @@ function findCell(
 ): SearchCell | undefined {
   return cells.find(
     (c) => c.layer === layer && c.efSearch === efSearch && c.concurrency === concurrency,
+  )
+}
+
+/** What the run searched, in a few words. */
+function datasetLine(results: BenchResults): string {
+  const { dataset } = results
+  const size = `${dataset.count.toLocaleString('en-US')} × ${dataset.dimensions} ${dataset.metric}`
+  if (dataset.source === 'fashion-mnist') {
+    return `Fashion-MNIST (Debian's dataset-fashion-mnist): ${size}, the first ${dataset.queries} test images as queries`
+  }
+  return (
+    `${results.datasetName === 'light' ? 'light: ' : ''}${size}, ${dataset.clusters} clusters (spread ${dataset.spread}), ` +
+    `${dataset.queries} queries, seed ${dataset.seed}`
   )
 }
 

@@ -25,20 +25,32 @@ import { addCpu, CpuMeter, type CpuTotals, perRequest } from './cpu.ts'
 import { type Dataset, generateDataset, row, vectorArray } from './dataset.ts'
 import {
   adminConnection,
+  BENCH_COLLECTION,
   type BenchDatabase,
+  loadCollection,
   openEmbeddedDatabase,
   openNativeDatabase,
   resizeItems,
   serverVersions,
 } from './database.ts'
+import { fashionMnistDataset } from './fashion-mnist.ts'
 import { cachedGroundTruth, type GroundTruth, recallAt } from './ground-truth.ts'
 import { type BulkLoad, bulkLoad, type IngestResult, measureIngest } from './ingest.ts'
-import { createLayer, K, type LayerName, type SearchLayer } from './layers.ts'
+import {
+  createLayer,
+  K,
+  type LayerContext,
+  type LayerName,
+  type SearchLayer,
+  searchRequest,
+  usesFunctions,
+} from './layers.ts'
 import { type LoadSample, runLoad, summarize } from './load.ts'
 import { processMemory } from './memory.ts'
 import {
   type BenchOptions,
   BenchOptionsError,
+  needsCollection,
   needsFunctions,
   parseBenchOptions,
   USAGE,
@@ -47,9 +59,11 @@ import {
   type BenchResults,
   computeTargets,
   markdownReport,
+  type RoundTripCount,
   type SearchCell,
   writeResults,
 } from './report.ts'
+import { startCountingProxy } from './round-trips.ts'
 
 const CACHE_DIR = path.join(ROOT, 'bench', '.cache')
 const RESULTS_DIR = path.join(ROOT, 'bench', 'results')
@@ -80,23 +94,31 @@ interface Servers {
 function announce(options: BenchOptions): void {
   const { spec } = options
   const tierLabel = options.tier === 'native' ? 'native PostgreSQL' : 'embedded PGlite'
-  log(`Matchbox bench, ${options.quick ? 'quick' : 'full'} mode, ${tierLabel}`)
+  log(
+    `Matchbox bench, ${options.quick ? 'quick' : 'full'} mode, ${tierLabel}, dataset ${options.dataset}`,
+  )
   if (spec.metric !== 'cosine') {
     log(
-      `--metric ${spec.metric}: match_items and the functions search by cosine distance only, so only the raw SQL layers run`,
+      `${spec.metric} distance: match_items searches by cosine distance only, so rpc, function and sdk do not run`,
     )
   }
   if (options.tier === 'pglite')
     log('PGlite: the bare SQL layers are skipped (it ignores per-connection settings)')
   log(
-    `dataset: ${spec.count} x ${spec.dimensions} ${spec.metric}, ${spec.clusters} clusters, ${spec.queries} queries, seed ${spec.seed}`,
+    spec.source
+      ? `dataset: ${spec.source}, ${spec.count} x ${spec.dimensions} ${spec.metric}, ${spec.queries} queries`
+      : `dataset: ${spec.count} x ${spec.dimensions} ${spec.metric}, ${spec.clusters} clusters, ${spec.queries} queries, seed ${spec.seed}`,
   )
+  log(`layers: ${options.layers.join(', ')}; ef_search ${options.efSearch.join(', ')}`)
 }
 
 /** Phase 1: the dataset and its exact top `K`, from the cache when it was computed before. */
 function prepareData(options: BenchOptions): PreparedData {
   const { spec } = options
-  const dataset = generateDataset(spec)
+  const dataset =
+    spec.source === 'fashion-mnist'
+      ? fashionMnistDataset({ count: spec.count, queries: spec.queries }, log)
+      : generateDataset(spec)
   const truth = cachedGroundTruth(dataset, K, CACHE_DIR, log)
   if (!truth.cached) log(`  exact top-${K} computed in ${(truth.ms / 1000).toFixed(1)} s`)
   const queries = Array.from({ length: spec.queries }, (_, i) =>
@@ -178,10 +200,33 @@ async function ingestPhase(
   })
 }
 
-/** Phase 4: the whole dataset loaded with no index, then the index built. */
-async function loadPhase(servers: Servers, dataset: Dataset): Promise<BulkLoad> {
+/**
+ * Phase 4: the whole dataset loaded with no index, then the index built; the same rows into
+ * the collection the `vectors` layer queries, when it runs.
+ */
+async function loadPhase(
+  options: BenchOptions,
+  servers: Servers,
+  dataset: Dataset,
+): Promise<{ bulkLoad: BulkLoad; collection?: { loadMs: number; indexBuildMs: number } }> {
   log('bulk load:')
-  return await bulkLoad(servers.adminSql, servers.database.tier, dataset, log)
+  const load = await bulkLoad(servers.adminSql, servers.database.tier, dataset, log)
+  if (!needsCollection(options)) return { bulkLoad: load }
+  const collection = await loadCollection(servers.adminSql, servers.database.tier, dataset, log)
+  return { bulkLoad: load, collection }
+}
+
+/** What the layers need to reach the database and the functions. */
+function layerContext(options: BenchOptions, servers: Servers): LayerContext {
+  return {
+    dbUrl: servers.database.url,
+    apiUrl: servers.apiUrl,
+    anonKey: servers.keys.anonKey,
+    metric: options.spec.metric,
+    poolSize: options.poolSize,
+    collection: BENCH_COLLECTION,
+    tier: servers.database.tier,
+  }
 }
 
 /**
@@ -193,21 +238,19 @@ async function searchPhase(
   servers: Servers,
   data: PreparedData,
 ): Promise<{ cells: SearchCell[]; layers: { name: LayerName; description: string }[] }> {
-  const context = {
-    dbUrl: servers.database.url,
-    apiUrl: servers.apiUrl,
-    anonKey: servers.keys.anonKey,
-    metric: options.spec.metric,
-    poolSize: options.poolSize,
-  }
-  const layers = options.layers.map((name) => createLayer(name, context))
-  const meter = new CpuMeter(
-    servers.adminSql,
-    servers.functions?.process.pid,
-    servers.database.process?.pid,
-  )
+  const layers: SearchLayer[] = []
   const cells: SearchCell[] = []
   try {
+    for (const name of options.layers)
+      layers.push(await createLayer(name, layerContext(options, servers)))
+    const meter = new CpuMeter(
+      servers.adminSql,
+      () => [
+        ...(servers.functions ? [servers.functions.process.pid!] : []),
+        ...layers.flatMap((layer) => (layer.serverPid ? [layer.serverPid] : [])),
+      ],
+      servers.database.process?.pid,
+    )
     log(
       `search: ${options.cellSeconds} s or ${options.maxRequests} requests per cell, in ${options.rounds} slice(s) interleaved across layers`,
     )
@@ -239,19 +282,19 @@ async function searchCell(
   for (let round = 0; round < options.rounds; round++) {
     for (const layer of layers) {
       const earlier = samples.get(layer.name) ?? []
+      const warmup =
+        round === 0 ? options.warmupRequests : Math.min(options.warmupRequests, 2 * clients)
       const sample = await runLoad({
         concurrency: clients,
         durationMs: (options.cellSeconds * 1000) / options.rounds,
         maxRequests: Math.ceil(options.maxRequests / options.rounds),
-        // In full before the first slice; a few after the other layers' slices.
-        warmupRequests:
-          round === 0 ? options.warmupRequests : Math.min(options.warmupRequests, 2 * clients),
+        // In full before the first slice; a few after the other layers' slices. Counted in
+        // queries: a batch layer's request carries `batch` of them.
+        warmupRequests: layer.batch ? Math.max(clients, Math.ceil(warmup / layer.batch)) : warmup,
         firstIndex: earlier.at(-1)?.nextIndex ?? 0,
         onMeasureStart: () => meter.start(),
-        request: async (index) => {
-          const q = index % queries.length
-          return recallAt(await layer.search(queries[q]!, ef), exact[q]!, K)
-        },
+        request: (index) =>
+          searchRequest(layer, queries, index, ef, (ids, q) => recallAt(ids, exact[q]!, K)),
       })
       samples.set(layer.name, [...earlier, sample])
       cpu.set(layer.name, addCpu(cpu.get(layer.name), await meter.stop()))
@@ -259,20 +302,23 @@ async function searchCell(
   }
   return layers.map((layer) => {
     const result = summarize(samples.get(layer.name)!)
+    // A batch layer's request answers `batch` queries: QPS and CPU count queries.
+    const batch = layer.batch ?? 1
     const cell: SearchCell = {
       layer: layer.name,
       efSearch: ef,
       concurrency: clients,
+      ...(layer.batch ? { batch } : {}),
       requests: result.requests,
       errors: result.errors,
       ...(result.firstError ? { firstError: result.firstError } : {}),
-      qps: result.qps,
+      qps: result.qps * batch,
       p50: result.p50,
       p95: result.p95,
       p99: result.p99,
       mean: result.mean,
       recall: result.score,
-      cpu: perRequest(cpu.get(layer.name)!, result.requests),
+      cpu: perRequest(cpu.get(layer.name)!, result.requests * batch),
     }
     log(
       `  ${layer.name.padEnd(12)} ef ${String(ef).padStart(3)}  c ${String(clients).padStart(2)}: ` +
@@ -283,7 +329,64 @@ async function searchCell(
   })
 }
 
-/** Phase 6: the results as JSON, Markdown and SVG, printed and written. */
+/**
+ * Phase 6: the database round trips of one request through each layer, counted on the wire
+ * (bench/round-trips.ts): every layer, and a second functions server, reach the database
+ * through a counting proxy; `roundTripRequests` requests one after another, after a warm-up.
+ * The searches themselves never go through the proxy.
+ */
+async function roundTripPhase(
+  options: BenchOptions,
+  servers: Servers,
+  { queries }: PreparedData,
+): Promise<RoundTripCount[]> {
+  if (options.roundTripRequests === 0) return []
+  const proxy = await startCountingProxy(servers.database.url)
+  let functions: FunctionsServer | undefined
+  const counts: RoundTripCount[] = []
+  try {
+    const apiUrl = `http://127.0.0.1:${await freePort()}`
+    if (options.layers.some(usesFunctions)) {
+      functions = await startFunctions(
+        options,
+        { ...servers.database, url: proxy.url },
+        servers.keys,
+        apiUrl,
+      )
+    }
+    const context = { ...layerContext(options, servers), dbUrl: proxy.url, apiUrl }
+    const ef = options.defaultEfSearch
+    for (const name of options.layers) {
+      const layer = await createLayer(name, context)
+      try {
+        for (let i = 0; i < 10; i++) await searchRequest(layer, queries, i, ef, () => 0)
+        proxy.reset()
+        for (let i = 0; i < options.roundTripRequests; i++) {
+          await searchRequest(layer, queries, i, ef, () => 0)
+        }
+        const { roundTrips, statements } = proxy.counts()
+        const count: RoundTripCount = {
+          layer: name,
+          requests: options.roundTripRequests,
+          roundTrips: roundTrips / options.roundTripRequests,
+          statements: statements / options.roundTripRequests,
+        }
+        counts.push(count)
+        log(
+          `  ${name.padEnd(12)} ${count.roundTrips.toFixed(2)} round trips, ${count.statements.toFixed(2)} statements per request`,
+        )
+      } finally {
+        await layer.close()
+      }
+    }
+  } finally {
+    await functions?.stop()
+    await proxy.close()
+  }
+  return counts
+}
+
+/** Phase 7: the results as JSON, Markdown and SVG, printed and written. */
 function reportPhase(
   options: BenchOptions,
   startedAt: Date,
@@ -292,12 +395,13 @@ function reportPhase(
   measured: {
     search: Awaited<ReturnType<typeof searchPhase>>
     ingest: IngestResult[]
-    bulkLoad: BulkLoad
+    load: Awaited<ReturnType<typeof loadPhase>>
+    roundTrips: RoundTripCount[]
   },
 ): void {
   const { spec } = options
   const partial: Omit<BenchResults, 'targets'> = {
-    version: 1,
+    version: 2,
     date: startedAt.toISOString(),
     mode: options.quick ? 'quick' : 'full',
     tier: servers.database.tier,
@@ -311,6 +415,7 @@ function reportPhase(
       postgres: servers.versions.postgres,
       pgvector: servers.versions.pgvector,
     },
+    datasetName: options.dataset,
     dataset: spec,
     groundTruth: { k: K, cached: data.truth.cached, computeMs: data.truth.ms },
     settings: {
@@ -327,7 +432,9 @@ function reportPhase(
     layers: measured.search.layers,
     search: measured.search.cells,
     ingest: measured.ingest,
-    bulkLoad: measured.bulkLoad,
+    bulkLoad: measured.load.bulkLoad,
+    ...(measured.load.collection ? { collectionLoad: measured.load.collection } : {}),
+    roundTrips: measured.roundTrips,
     memory: {
       ...(servers.functions ? { functions: processMemory(servers.functions.process.pid) } : {}),
       ...(servers.database.process
@@ -337,7 +444,15 @@ function reportPhase(
   }
   const results: BenchResults = { ...partial, targets: computeTargets(partial) }
   const dir = options.out ?? (options.quick ? path.join(CACHE_DIR, 'results') : RESULTS_DIR)
-  const name = `${startedAt.toISOString().slice(0, 10)}-${servers.database.tier}-${spec.count}x${spec.dimensions}${spec.metric === 'cosine' ? '' : `-${spec.metric}`}${options.quick ? '-quick' : ''}`
+  const name = [
+    startedAt.toISOString().slice(0, 10),
+    servers.database.tier,
+    ...(spec.source ? [spec.source] : []),
+    `${spec.count}x${spec.dimensions}`,
+    ...(spec.metric === 'cosine' ? [] : [spec.metric]),
+    ...(options.dataset === 'light' ? ['light'] : []),
+    ...(options.quick ? ['quick'] : []),
+  ].join('-')
   const files = writeResults(dir, name, results)
   log('')
   log(markdownReport(results))
@@ -364,9 +479,11 @@ async function main(): Promise<void> {
   try {
     const servers = await startServers(options, started)
     const ingest = await ingestPhase(options, servers, data.dataset)
-    const load = await loadPhase(servers, data.dataset)
+    const load = await loadPhase(options, servers, data.dataset)
     const search = await searchPhase(options, servers, data)
-    reportPhase(options, startedAt, servers, data, { search, ingest, bulkLoad: load })
+    if (options.roundTripRequests > 0) log('database round trips per request:')
+    const roundTrips = await roundTripPhase(options, servers, data)
+    reportPhase(options, startedAt, servers, data, { search, ingest, load, roundTrips })
   } finally {
     await started.adminSql?.end()
     await started.functions?.stop()

@@ -1,4 +1,5 @@
 /** The benchmark's pure parts: the seeded data, the exact answer, recall and percentiles. */
+import net from 'node:net'
 import { describe, expect, it } from 'vitest'
 import { recallQpsChart } from '../../bench/chart.ts'
 import {
@@ -14,6 +15,9 @@ import { cacheKey, exactNeighbours, recallAt } from '../../bench/ground-truth.ts
 import { percentile } from '../../bench/load.ts'
 import { BenchOptionsError, parseBenchOptions } from '../../bench/options.ts'
 import { type BenchResults, computeTargets } from '../../bench/report.ts'
+import type { LayerName } from '../../bench/layers.ts'
+import { parseIdxImages } from '../../bench/fashion-mnist.ts'
+import { startCountingProxy } from '../../bench/round-trips.ts'
 
 const SPEC: DatasetSpec = {
   count: 300,
@@ -152,9 +156,16 @@ describe('percentile', () => {
 })
 
 describe('report', () => {
-  const cell = (layer: 'sql' | 'sdk', concurrency: number, qps: number, p50: number) => ({
+  const cell = (
+    layer: LayerName,
+    concurrency: number,
+    qps: number,
+    p50: number,
+    efSearch = 40,
+    recall = 0.96,
+  ) => ({
     layer,
-    efSearch: 40,
+    efSearch,
     concurrency,
     requests: 1000,
     errors: 0,
@@ -163,14 +174,15 @@ describe('report', () => {
     p95: p50 * 2,
     p99: p50 * 3,
     mean: p50,
-    recall: 0.96,
+    recall,
     cpu: { client: 0, functions: 0, database: 0 },
   })
 
   it('computes the targets as ratios within the run', () => {
     const results = {
       dataset: { ...SPEC, count: 100_000, dimensions: 384 },
-      settings: { defaultEfSearch: 40, concurrency: [1, 16] },
+      datasetName: 'synthetic',
+      settings: { defaultEfSearch: 40, efSearch: [40], concurrency: [1, 16] },
       search: [
         cell('sql', 1, 500, 2),
         cell('sdk', 1, 300, 3.5),
@@ -188,6 +200,38 @@ describe('report', () => {
     expect(targets[1]!.measured).toMatch(/^1\.50 ms/)
     expect(targets[2]!.measured).toMatch(/^0\.60 /)
     expect(targets[3]!.measured).toBe('0.960')
+  })
+
+  it('reads the hop against its limit, raw SQL and real data (issue 12)', () => {
+    const results = {
+      datasetName: 'fashion-mnist',
+      dataset: { ...SPEC, source: 'fashion-mnist', count: 60_000, dimensions: 784, metric: 'l2' },
+      settings: { defaultEfSearch: 100, efSearch: [40, 100], concurrency: [1, 8] },
+      search: [
+        cell('sql', 1, 500, 2, 100),
+        cell('function', 1, 400, 2.9, 100),
+        cell('vectors', 1, 300, 3.6, 100),
+        cell('vectors', 1, 300, 3.6, 40, 0.995),
+        cell('sql', 8, 1000, 8, 100),
+        cell('minimal', 8, 600, 13, 100),
+        cell('vectors', 8, 540, 15, 100),
+      ],
+      ingest: [],
+    } as unknown as Omit<BenchResults, 'targets'>
+    const targets = computeTargets(results)
+    const byName = (part: string) => targets.find((t) => t.name.includes(part))!
+    expect(byName('minimal server QPS / raw SQL').measured).toMatch(/^0\.60 \(600 \/ 1000\)/)
+    expect(byName('minimal server QPS / raw SQL').met).toBeNull()
+    expect(byName('vectors query QPS / minimal').measured).toMatch(/^0\.90 /)
+    expect(byName('vectors query QPS / minimal').met).toBe(false)
+    expect(byName('vectors query QPS / raw SQL').measured).toMatch(/^0\.54 /)
+    expect(byName('vectors query QPS / raw SQL').met).toBe(false)
+    expect(byName('latency of match-items').measured).toMatch(/^0\.90 ms/)
+    expect(byName('latency of match-items').met).toBe(true)
+    expect(byName('latency of the vectors query').measured).toMatch(/^1\.60 ms/)
+    expect(byName('latency of the vectors query').met).toBe(false)
+    expect(byName('recall@10 of the vectors query').measured).toBe('0.995')
+    expect(byName('recall@10 of the vectors query').met).toBe(true)
   })
 
   it('draws an SVG with a line per layer', () => {
@@ -221,6 +265,8 @@ describe('options', () => {
     expect(quick.concurrency).toEqual([1, 4])
     expect(quick.poolSize).toBe(1)
     expect(quick.layers).not.toContain('sql-bare')
+    expect(quick.layers).toContain('vectors-batch10')
+    expect(quick.layers).not.toContain('vectors-batch100')
     const native = parseBenchOptions(['--native'])!
     expect(native.tier).toBe('native')
     expect(native.spec.count).toBe(100_000)
@@ -238,8 +284,36 @@ describe('options', () => {
 
   it('keeps only the layers the metric supports, and caps ingest at the dataset', () => {
     const options = parseBenchOptions(['--native', '--metric', 'l2', '--count', '500'])!
-    expect(options.layers.every((name) => name.startsWith('sql'))).toBe(true)
+    // match_items is cosine only; the raw query, the minimal server and a collection take l2.
+    expect(options.layers).toEqual([
+      'sql',
+      'sql-bare',
+      'sql-iter-off',
+      'minimal',
+      'vectors',
+      'vectors-batch10',
+      'vectors-batch100',
+    ])
     expect(options.ingestRows).toBe(500)
+  })
+
+  it('gives each dataset its grid', () => {
+    const light = parseBenchOptions(['--native', '--dataset', 'light'])!
+    expect(light.efSearch).toEqual([40])
+    expect(light.defaultEfSearch).toBe(40)
+    expect(light.concurrency).toEqual([1, 16])
+    expect(light.spec).toEqual(parseBenchOptions(['--native'])!.spec)
+    const fashion = parseBenchOptions(['--native', '--dataset', 'fashion-mnist'])!
+    expect(fashion.spec).toMatchObject({ source: 'fashion-mnist', count: 60_000, dimensions: 784 })
+    expect(fashion.spec.metric).toBe('l2')
+    expect(fashion.efSearch).toEqual([40, 100, 200])
+    expect(fashion.layers).not.toContain('sdk')
+    expect(() => parseBenchOptions(['--dataset', 'fashion-mnist', '--dimensions', '10'])).toThrow(
+      /784 dimensions, l2: drop --dimensions/,
+    )
+    expect(() => parseBenchOptions(['--dataset', 'glove'])).toThrow(
+      /--dataset must be synthetic, light, fashion-mnist, not glove/,
+    )
   })
 
   it('refuses what it cannot run, naming the fix', () => {
@@ -248,5 +322,81 @@ describe('options', () => {
     )
     expect(() => parseBenchOptions(['--layers', 'sql,nope'])).toThrow(/unknown layer nope: use sql/)
     expect(() => parseBenchOptions(['--count', '1.5'])).toThrow(/expected a whole number, not 1.5/)
+  })
+})
+
+describe('Fashion-MNIST idx files', () => {
+  const idx = (magic: number, count: number, rows: number, columns: number, pixels: number[]) => {
+    const bytes = new Uint8Array(16 + pixels.length)
+    const view = new DataView(bytes.buffer)
+    view.setUint32(0, magic)
+    view.setUint32(4, count)
+    view.setUint32(8, rows)
+    view.setUint32(12, columns)
+    bytes.set(pixels, 16)
+    return bytes
+  }
+
+  it('reads images as rows of rows x columns bytes', () => {
+    const images = parseIdxImages(idx(0x803, 2, 2, 2, [0, 1, 2, 3, 255, 254, 253, 252]))
+    expect(images.count).toBe(2)
+    expect(images.dimensions).toBe(4)
+    expect(Array.from(images.pixels)).toEqual([0, 1, 2, 3, 255, 254, 253, 252])
+  })
+
+  it('refuses what is not an idx3-ubyte file of the size its header says', () => {
+    expect(() => parseIdxImages(idx(0x801, 2, 2, 2, []))).toThrow(/not an idx3-ubyte file/)
+    expect(() => parseIdxImages(idx(0x803, 2, 2, 2, [1, 2, 3]))).toThrow(/not 2 x 4/)
+    expect(() => parseIdxImages(new Uint8Array(3))).toThrow(/shorter than its header/)
+  })
+})
+
+describe('round trips on the wire', () => {
+  /** A stand-in database: answers every write with one ReadyForQuery ('Z') message per byte 'S'. */
+  async function fakeServer() {
+    const server = net.createServer((socket) => {
+      socket.on('data', (chunk) => {
+        for (const byte of chunk) {
+          if (byte === 0x53) socket.write(Buffer.from([0x5a, 0, 0, 0, 5, 0x49]))
+        }
+      })
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    return { server, port: (server.address() as net.AddressInfo).port }
+  }
+
+  it('counts a write after an answer as a round trip, and every ReadyForQuery as a statement', async () => {
+    const { server, port } = await fakeServer()
+    const proxy = await startCountingProxy(`postgresql://u:p@127.0.0.1:${port}/db`)
+    const socket = net.connect(Number(new URL(proxy.url).port), '127.0.0.1')
+    const answers = (n: number) =>
+      new Promise<void>((resolve) => {
+        let seen = 0
+        const onData = (chunk: Buffer) => {
+          seen += chunk.length / 6
+          if (seen >= n) {
+            socket.off('data', onData)
+            resolve()
+          }
+        }
+        socket.on('data', onData)
+      })
+    try {
+      await new Promise<void>((resolve) => socket.once('connect', () => resolve()))
+      // Three statements pipelined in one write, then one more after their answers.
+      let answered = answers(3)
+      socket.write('SSS')
+      await answered
+      answered = answers(1)
+      socket.write('S')
+      await answered
+      expect(proxy.counts()).toEqual({ roundTrips: 2, statements: 4, connections: 1 })
+      proxy.reset()
+      expect(proxy.counts()).toEqual({ roundTrips: 0, statements: 0, connections: 0 })
+    } finally {
+      socket.destroy()
+      await proxy.close()
+      server.close()
+    }
   })
 })
