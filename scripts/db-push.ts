@@ -2,10 +2,19 @@
  * `npm run db:push`: applies new migrations (e.g. a collection from `collection:new`) to the
  * running stack's database, or to SUPABASE_DB_URL, with `supabase db push`.
  */
+import { parseOrExit } from '../cli/args.ts'
 import { pushMigrations } from '../stack/cli.ts'
 import { readRunningStatus } from '../stack/state.ts'
 import { redact } from '../stack/stack.ts'
 
+const USAGE = `usage: npm run db:push
+
+Applies the migrations in supabase/migrations that the database lacks (\`supabase db push\`):
+the running stack's database, or the one at SUPABASE_DB_URL.
+
+  --help    this text`
+
+parseOrExit('npm run db:push', process.argv.slice(2), { usage: USAGE, options: {} })
 const dbUrl = process.env.SUPABASE_DB_URL || (await readRunningStatus())?.DB_URL
 if (!dbUrl) {
   console.error(

@@ -6,6 +6,7 @@
  * migrations made and applies them again.
  */
 import { rmSync } from 'node:fs'
+import { parseOrExit } from '../cli/args.ts'
 import { bootstrapDatabase } from '../stack/bootstrap.ts'
 import { databaseEnv, supabaseCli } from '../stack/cli.ts'
 import { startEmbeddedDb } from '../stack/embedded-db.ts'
@@ -15,7 +16,15 @@ import { prepareDatabase } from '../stack/prepare.ts'
 import { readLiveState } from '../stack/state.ts'
 import { redact } from '../stack/stack.ts'
 
+const USAGE = `usage: npm run db:reset
+
+Wipes the database and applies supabase/migrations afresh: the embedded one in .matchbox/db
+(or MATCHBOX_DATA_DIR), or the one at SUPABASE_DB_URL. Refuses while the stack runs.
+
+  --help    this text`
+
 async function main(): Promise<void> {
+  parseOrExit('npm run db:reset', process.argv.slice(2), { usage: USAGE, options: {} })
   const running = readLiveState()
   if (running) {
     fail(`Matchbox is running (pid ${running.pid}): stop it with Ctrl-C first, then reset`)

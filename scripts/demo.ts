@@ -7,6 +7,7 @@
  * table already holds are not inserted again.
  */
 import postgres from 'postgres'
+import { parseOrExit } from '../cli/args.ts'
 import { createItemsClient } from '../src/index.ts'
 import { explainFunctionQuery } from '../stack/explain.ts'
 import { readRunningStatus } from '../stack/state.ts'
@@ -19,7 +20,16 @@ export function tutorialPoints(): number[][] {
   return points
 }
 
+const USAGE = `usage: npm run demo
+
+Runs the tutorial through the SDK against the running stack: inserts [1,2,3] and a grid of
+points, finds the 4 nearest to [3,1,2], shows the HNSW index serving that search and
+pgvector refusing a vector of the wrong length. Safe to run twice.
+
+  --help    this text`
+
 async function main(): Promise<void> {
+  parseOrExit('npm run demo', process.argv.slice(2), { usage: USAGE, options: {} })
   const status = await readRunningStatus()
   if (!status) {
     console.error(

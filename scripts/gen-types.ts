@@ -6,6 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { format, resolveConfig } from 'prettier'
+import { parseOrExit } from '../cli/args.ts'
 import { databaseEnv, supabaseCli } from '../stack/cli.ts'
 import { ROOT } from '../stack/paths.ts'
 import { withFreshDatabase } from '../stack/prepare.ts'
@@ -25,9 +26,21 @@ export async function generateDatabaseTypes(): Promise<string> {
   return format(HEADER + raw, { ...options, filepath: TYPES_FILE })
 }
 
+const USAGE = `usage: npm run types [-- --check]
+
+Writes src/database.types.ts from a fresh database migrated with supabase/migrations
+(\`supabase gen types typescript\`); \`npm run types:check\` is the same with --check.
+
+  --check   write nothing; exit 1 when the committed file differs from the migrations
+  --help    this text`
+
 async function main(): Promise<void> {
+  const { values } = parseOrExit('npm run types', process.argv.slice(2), {
+    usage: USAGE,
+    options: { check: { type: 'boolean' } },
+  })
   const generated = await generateDatabaseTypes()
-  if (process.argv.includes('--check')) {
+  if (values.check) {
     const committed = readFileSync(TYPES_FILE, 'utf8')
     if (committed !== generated) {
       console.error(

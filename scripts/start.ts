@@ -6,10 +6,22 @@
  * connected to MATCHBOX_FUNCTIONS_DB_URL if set (a transaction pooler, say), with reads on
  * MATCHBOX_DB_READ_URLS if set (docs/scaling.md).
  */
+import { parseOrExit } from '../cli/args.ts'
 import { redact, StackError, startStack } from '../stack/stack.ts'
 import { clearState, readLiveState, writeState } from '../stack/state.ts'
 
+const USAGE = `usage: npm start
+
+Runs the local stack (database, edge functions, playground) on config.toml's ports until Ctrl-C:
+embedded PGlite + pgvector in .matchbox/db, or the Postgres at SUPABASE_DB_URL.
+
+  --help    this text
+
+Environment: SUPABASE_DB_URL, MATCHBOX_FUNCTIONS_DB_URL and MATCHBOX_DB_READ_URLS (docs/scaling.md),
+MATCHBOX_API_PORT, MATCHBOX_DB_PORT, MATCHBOX_PLAYGROUND_PORT, MATCHBOX_DATA_DIR.`
+
 async function main(): Promise<void> {
+  parseOrExit('npm start', process.argv.slice(2), { usage: USAGE, options: {} })
   const running = readLiveState()
   if (running) {
     fail(

@@ -11,7 +11,20 @@ import { redact } from '../stack/stack.ts'
 
 const DATABASE = 'matchbox_test'
 
+const USAGE = `usage: npm run test:native [-- vitest arguments]
+
+Runs the test suite against native PostgreSQL + pgvector (installed by
+scripts/install-postgres.sh the first time) on a fresh matchbox_test database.
+
+  vitest arguments   passed to \`vitest run\` (e.g. test/integration/sdk.test.ts, -t <name>)
+  --help             this text`
+
 async function main(): Promise<number> {
+  // Every other argument belongs to vitest, so only the help is ours.
+  if (process.argv.slice(2).some((arg) => arg === '--help' || arg === '-h')) {
+    console.log(USAGE)
+    return 0
+  }
   const serverUrl = await nativeServerUrl()
   const dbUrl = await recreateDatabase(serverUrl, DATABASE)
   console.log(`native PostgreSQL: ${redact(dbUrl)} (fresh database)`)

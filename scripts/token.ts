@@ -8,12 +8,30 @@
  * TOKEN=$(npm run -s token -- --user 6f1c2f3e-9a0b-4c5d-8e7f-001122334455 --tenant acme)
  * curl -H "apikey: $ANON_KEY" -H "Authorization: Bearer $TOKEN" …
  */
-import { parseArgs } from 'node:util'
+import { parseOrExit } from '../cli/args.ts'
 import { resolveKeys, signUserToken, stackJwtSecret } from '../stack/keys.ts'
 import { readRunningStatus } from '../stack/state.ts'
 
-const USAGE =
+const USAGE_LINE =
   'usage: npm run -s token -- --user <uuid> [--email <email>] [--tenant <tenant id>] [--expires-in 1h]'
+
+const USAGE = `${USAGE_LINE}
+
+Prints an \`authenticated\` access token for that user, signed with the running stack's JWT
+secret (or the secret it would start with), as Supabase Auth issues at sign-in.
+
+  --user <uuid>         the user's id, the token's \`sub\` (required)
+  --email <email>       the user's email claim
+  --tenant <tenant id>  app_metadata.tenant_id, for collections with --access tenant
+  --expires-in <time>   lifetime such as 90s, 15m, 1h (default) or 7d
+  --help                this text`
+
+const OPTIONS = {
+  user: { type: 'string' },
+  email: { type: 'string' },
+  tenant: { type: 'string' },
+  'expires-in': { type: 'string', default: '1h' },
+} as const
 
 const UNITS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86400 }
 
@@ -35,17 +53,12 @@ export function lifetimeSeconds(text: string): number {
 }
 
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
-      user: { type: 'string' },
-      email: { type: 'string' },
-      tenant: { type: 'string' },
-      'expires-in': { type: 'string', default: '1h' },
-    },
+  const { values } = parseOrExit('npm run token', process.argv.slice(2), {
+    usage: USAGE,
+    options: OPTIONS,
   })
-  if (positionals.length > 0 || !values.user) {
-    throw new Error(`expected --user <uuid> (e.g. ${crypto.randomUUID()})\n${USAGE}`)
+  if (!values.user) {
+    throw new Error(`expected --user <uuid> (e.g. ${crypto.randomUUID()})\n${USAGE_LINE}`)
   }
   if (values.tenant === '') throw new Error('--tenant: expected a non-empty tenant id')
   const status = await readRunningStatus()
