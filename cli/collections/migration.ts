@@ -36,8 +36,9 @@ export function collectionMigrationSql(spec: CollectionSpec): string {
       : `ivfflat (lists = ${spec.lists})`
 
   return `-- Collection "${name}": ${spec.type}(${spec.dimensions}) embeddings, ${spec.metric} distance, ${indexDescription}.
--- Written by \`npm run collection:new\`. The vectors edge function finds the collection by the
--- comment on its table and reads its type, dimensions, metric, index and access from the catalog.
+-- Written by \`collection new\` (npm run collection:new, or npx matchbox-vectors collection new).
+-- The vectors edge function finds the collection by the comment on its table and reads its type,
+-- dimensions, metric, index and access from the catalog.
 
 ${spec.text ? textLanguageCheck(spec.text.language) : ''}
 create table ${table} (

@@ -90,6 +90,10 @@ export function parseCollectionSpec(input: CollectionInput): CollectionSpec {
   const access = oneOf(input.access ?? 'public', ACCESS_MODES, '--access')
   const dimensions = integer(input.dimensions, '--dimensions', 1, Number.MAX_SAFE_INTEGER)
   checkDimensions(type, dimensions)
+  // Bit distances on float vectors is a type mix-up, not an index limit: name the type to use.
+  if ((type === 'vector' || type === 'halfvec') && (metric === 'hamming' || metric === 'jaccard')) {
+    throw new CollectionSpecError(`--metric ${metric} is for binary vectors: use --type bit`)
+  }
   const reason = unsupportedReason(type, metric, index)
   if (reason) throw new CollectionSpecError(reason)
   const text = textOption(input)

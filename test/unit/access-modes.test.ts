@@ -22,6 +22,24 @@ describe('--access', () => {
   })
 })
 
+describe('--metric', () => {
+  it('sends bit distances on float vectors to --type bit', () => {
+    for (const type of ['vector', 'halfvec']) {
+      for (const metric of ['hamming', 'jaccard']) {
+        expect(() => parseCollectionSpec({ name: 'docs', dimensions: 3, type, metric })).toThrow(
+          new CollectionSpecError(`--metric ${metric} is for binary vectors: use --type bit`),
+        )
+      }
+    }
+    expect(
+      parseCollectionSpec({ name: 'docs', dimensions: 8, type: 'bit', metric: 'jaccard' }),
+    ).toMatchObject({
+      type: 'bit',
+      metric: 'jaccard',
+    })
+  })
+})
+
 describe('the marker comment', () => {
   it('names the access mode unless public, and reads back as written', () => {
     const sql = (access: string) =>
