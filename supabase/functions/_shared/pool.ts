@@ -115,9 +115,13 @@ export class PoolSlot {
         lastClosedIn = opened
         for (const listener of this.#closeListeners) listener()
       },
-      // Nothing but the name at startup: a pooler refuses unknown startup parameters (PgBouncer:
-      // "unsupported startup parameter"); the statement timeout is set per transaction (db.ts).
-      connection: { application_name: 'matchbox-functions' },
+      // db.ts sets the statement timeout in every transaction. On a direct connection it is also
+      // set at startup, for the session: a statement that planned for minutes was cancelled that
+      // way and not by the transaction's setting (test/integration/hostile-costs.test.ts). A
+      // transaction pooler refuses it there ("unsupported startup parameter").
+      connection: this.settings.prepare
+        ? { application_name: 'matchbox-functions', statement_timeout: statementTimeoutMs() }
+        : { application_name: 'matchbox-functions' },
     })
     this.#pool = opened
     this.#openedAt = Date.now()
