@@ -181,7 +181,11 @@ async function transaction<T>(
       ]
       let outcomes: PromiseSettledResult<unknown>[]
       if (pipelined) {
-        outcomes = await settledUnlessLost([...opening, attempt(body, reserved), ...ending()])
+        outcomes = await settledUnlessLost([
+          ...opening,
+          attempt(body, eager(reserved)),
+          ...ending(),
+        ])
       } else {
         // The body's first statement is queued behind begin and setup, unanswered: one write.
         // Awaited with them, since a statement queued behind one that is lost is never answered.
@@ -237,6 +241,28 @@ async function transaction<T>(
 }
 
 /** `work(sql)` as a promise, even when it throws before returning one. */
+/**
+ * The connection as a pipelined body sees it: every query it makes is sent at once, in the
+ * order made. postgres.js sends a query only when something awaits it; a body that makes
+ * several and awaits them later (or through `Promise.all`, which awaits a microtask later)
+ * would have them sent after the commit queued behind it — outside the transaction, without
+ * the caller's role and settings.
+ */
+function eager(sql: postgres.ReservedSql): postgres.ReservedSql {
+  const execute = <Q>(query: Q): Q => {
+    ;(query as { execute?: () => unknown }).execute?.()
+    return query
+  }
+  return new Proxy(sql, {
+    apply: (target, self, args) => execute(Reflect.apply(target, self, args)),
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver)
+      if (property !== 'unsafe' || typeof value !== 'function') return value
+      return (...args: unknown[]) => execute(Reflect.apply(value, target, args))
+    },
+  })
+}
+
 function attempt<T>(work: (sql: postgres.ReservedSql) => Promise<T>, sql: postgres.ReservedSql) {
   try {
     return work(sql)
