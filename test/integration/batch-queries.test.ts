@@ -44,6 +44,24 @@ describe('vectors query batches', () => {
     ])
   })
 
+  it('runs every query of a batch inside the transaction, with its own settings', async () => {
+    // scan: 'index' turns the other scans off for the query's statement: were the statement
+    // sent after the commit (outside the transaction), the planner would sort a scan instead.
+    const queries = [0, 1].map(() => ({
+      vector: denseVector(random, 8),
+      topK: 3,
+      filter: { group: 3 },
+      scan: 'index' as const,
+      explain: true,
+    }))
+    const batch = await post(`vectors/${NAME}/query`, { queries }, { key: stack.serviceRoleKey })
+    expect(batch.status, JSON.stringify(batch.body)).toBe(200)
+    for (const result of batch.body.results) {
+      expect(result.scan).toBe('index')
+      expect(result.plan.join('\n')).toContain(`Index Scan using ${NAME}_embedding_idx`)
+    }
+  })
+
   it('refuses the whole batch for one bad query, naming its index', async () => {
     const bad = await post(`vectors/${NAME}/query`, {
       queries: [{ vector: denseVector(random, 8) }, { vector: [1, 2] }],
