@@ -21,7 +21,14 @@ import { ROOT } from '../stack/paths.ts'
 import { freePort } from '../stack/ports.ts'
 import { prepareDatabase } from '../stack/prepare.ts'
 import { operatorClass } from '../supabase/functions/_shared/vector-kinds.ts'
-import { type Dataset, type Metric, PGVECTOR_METRIC, row, vectorText } from './dataset.ts'
+import {
+  type Dataset,
+  type DatasetSpec,
+  type Metric,
+  PGVECTOR_METRIC,
+  row,
+  vectorText,
+} from './dataset.ts'
 
 /** Where the benchmark runs: native PostgreSQL, or the embedded PGlite `npm start` uses. */
 export type Tier = 'native' | 'pglite'
@@ -42,14 +49,52 @@ export interface BenchDatabase {
   stop(): Promise<void>
 }
 
-/** The native database the benchmark recreates on each run. */
-const NATIVE_DATABASE = 'matchbox_bench'
+/** The native database the benchmark recreates on each run; one per data source. */
+export function nativeDatabaseName(spec: DatasetSpec): string {
+  return spec.source ? `matchbox_bench_${spec.source.replace(/-/g, '_')}` : 'matchbox_bench'
+}
 
-/** A fresh `matchbox_bench` database on the native server at `serverUrl`, migrated. */
-export async function openNativeDatabase(serverUrl: string): Promise<BenchDatabase> {
-  const url = await recreateDatabase(serverUrl, NATIVE_DATABASE)
+/**
+ * A fresh migrated database for `spec` on the native server at `serverUrl`; with `reuseKey`,
+ * the one a run with `--reuse` left loaded for the same key, when there is one (then
+ * `loaded` is true and nothing was recreated).
+ */
+export async function openNativeDatabase(
+  serverUrl: string,
+  spec: DatasetSpec,
+  reuseKey?: string,
+): Promise<BenchDatabase & { loaded: boolean }> {
+  const name = nativeDatabaseName(spec)
+  if (reuseKey) {
+    const url = new URL(serverUrl)
+    url.pathname = `/${name}`
+    if (await loadedFor(url.toString(), reuseKey)) {
+      return { tier: 'native', url: url.toString(), stop: async () => {}, loaded: true }
+    }
+  }
+  const url = await recreateDatabase(serverUrl, name)
   await prepareDatabase(url)
-  return { tier: 'native', url, stop: async () => {} }
+  return { tier: 'native', url, stop: async () => {}, loaded: false }
+}
+
+/** Whether the database at `url` holds the rows loaded for `key` (`markLoaded`). */
+async function loadedFor(url: string, key: string): Promise<boolean> {
+  const sql = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10 })
+  try {
+    const rows = await sql`select key from public.bench_loaded where key = ${key}`
+    return rows.length === 1
+  } catch {
+    return false // no such database, or never marked
+  } finally {
+    await sql.end()
+  }
+}
+
+/** Records that the rows and indexes for `key` are loaded, for a later `--reuse`. */
+export async function markLoaded(sql: postgres.Sql, key: string): Promise<void> {
+  await sql`create table if not exists public.bench_loaded (key text primary key)`
+  await sql`delete from public.bench_loaded`
+  await sql`insert into public.bench_loaded (key) values (${key})`
 }
 
 /**

@@ -46,6 +46,8 @@ export interface BenchOptions {
   roundTripRequests: number
   /** Where results go; undefined for the default (bench/results, or the cache in quick mode). */
   out?: string
+  /** Native only: keep the loaded database for the next `--reuse` run, and use one left so. */
+  reuse: boolean
 }
 
 /** A command line the benchmark cannot run; the message names the fix. */
@@ -67,6 +69,8 @@ export const USAGE = `npm run bench -- [options]   (see bench/README.md)
   --pool N              connections of each SQL layer and of the functions (default 4; PGlite 1)
   --ingest-rows N (0: skip)  --batches 100,500,1000  --default-ef N (where targets are read)
   --round-trips N       requests per layer whose database round trips are counted (0: skip)
+  --reuse               native: search the rows a former --reuse run loaded for the same data
+                        and layers, instead of loading them again (no ingest then)
   --out <dir>           where results go (default bench/results; bench/.cache/results in quick mode)`
 
 /**
@@ -102,6 +106,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions | undef
       rounds: { type: 'string' },
       dataset: { type: 'string', default: 'synthetic' },
       'round-trips': { type: 'string' },
+      reuse: { type: 'boolean', default: false },
       out: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -144,6 +149,12 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions | undef
         queries: int(args.queries, quick ? 100 : 1000),
         seed: int(args.seed, 42),
       }
+  if (args.reuse && !native) {
+    throw new BenchOptionsError('--reuse keeps a native database: add --native or --db-url')
+  }
+  if (args.reuse && args['ingest-rows'] && args['ingest-rows'] !== '0') {
+    throw new BenchOptionsError('--reuse searches rows already loaded: drop --ingest-rows')
+  }
   const preset = DATASET_PRESETS[dataset]
   const defaultEfSearch = int(args['default-ef'], preset.defaultEfSearch)
   // Quick mode leaves out batches of 100: on PGlite one takes seconds, longer than a cell.
@@ -170,7 +181,10 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions | undef
     rounds: Math.max(1, int(args.rounds, quick ? 1 : 4)),
     maxRequests: int(args['max-requests'], 20_000),
     warmupRequests: int(args.warmup, quick ? 10 : 50),
-    ingestRows: Math.min(count, int(args['ingest-rows'], quick ? 1000 : native ? 10_000 : 5000)),
+    // Ingest empties the table, which --reuse keeps.
+    ingestRows: args.reuse
+      ? 0
+      : Math.min(count, int(args['ingest-rows'], quick ? 1000 : native ? 10_000 : 5000)),
     batches: list(args.batches, quick ? [500] : [100, 500, 1000]),
     // One connection budget for every layer: the SQL layers get as many connections as the
     // functions' pool (MATCHBOX_DB_POOL_SIZE), so that no layer wins by running more backends.
@@ -181,6 +195,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions | undef
     layers: requested.filter((name) => layerSupports(name, metric, tier)),
     roundTripRequests: int(args['round-trips'], quick ? 10 : 50),
     ...(args.out ? { out: args.out } : {}),
+    reuse: args.reuse,
   }
 }
 

@@ -28,13 +28,14 @@ import {
   BENCH_COLLECTION,
   type BenchDatabase,
   loadCollection,
+  markLoaded,
   openEmbeddedDatabase,
   openNativeDatabase,
   resizeItems,
   serverVersions,
 } from './database.ts'
 import { fashionMnistDataset } from './fashion-mnist.ts'
-import { cachedGroundTruth, type GroundTruth, recallAt } from './ground-truth.ts'
+import { cacheKey, cachedGroundTruth, type GroundTruth, recallAt } from './ground-truth.ts'
 import { type BulkLoad, bulkLoad, type IngestResult, measureIngest } from './ingest.ts'
 import {
   createLayer,
@@ -83,6 +84,8 @@ interface PreparedData {
 /** What the run started: the database, the functions and the keys they check. */
 interface Servers {
   database: BenchDatabase
+  /** The rows were loaded by a former `--reuse` run: no resize, no load. */
+  reused: boolean
   adminSql: postgres.Sql
   versions: { postgres: string; pgvector: string }
   keys: StackKeys
@@ -134,19 +137,27 @@ function prepareData(options: BenchOptions): PreparedData {
  * runs, so that the caller can stop it even if a later step fails.
  */
 async function startServers(options: BenchOptions, started: Partial<Servers>): Promise<Servers> {
-  const database = (started.database =
+  const opened =
     options.tier === 'native'
-      ? await openNativeDatabase(options.dbUrl ?? (await nativeServerUrl()))
-      : await openEmbeddedDatabase())
-  log(`database: ${redact(database.url)}, migrated`)
+      ? await openNativeDatabase(
+          options.dbUrl ?? (await nativeServerUrl()),
+          options.spec,
+          options.reuse ? reuseKey(options) : undefined,
+        )
+      : { ...(await openEmbeddedDatabase()), loaded: false }
+  const database = (started.database = opened)
+  const reused = opened.loaded
+  log(
+    `database: ${redact(database.url)}, ${reused ? 'loaded by a former --reuse run' : 'migrated'}`,
+  )
   const adminSql = (started.adminSql = adminConnection(database.url))
   if (database.tier === 'pglite') await adminSql`set maintenance_work_mem = '512MB'`
-  await resizeItems(adminSql, options.spec.dimensions)
+  if (!reused) await resizeItems(adminSql, options.spec.dimensions)
   const versions = await serverVersions(adminSql)
 
   const keys = await resolveKeys()
   const apiUrl = `http://127.0.0.1:${await freePort()}`
-  const servers: Servers = { database, adminSql, versions, keys, apiUrl }
+  const servers: Servers = { database, reused, adminSql, versions, keys, apiUrl }
   if (needsFunctions(options)) {
     // Started after the resize, so that the functions read the new dimension.
     servers.functions = started.functions = await startFunctions(options, database, keys, apiUrl)
@@ -208,12 +219,20 @@ async function loadPhase(
   options: BenchOptions,
   servers: Servers,
   dataset: Dataset,
-): Promise<{ bulkLoad: BulkLoad; collection?: { loadMs: number; indexBuildMs: number } }> {
+): Promise<{ bulkLoad?: BulkLoad; collection?: { loadMs: number; indexBuildMs: number } }> {
+  if (servers.reused) return {}
   log('bulk load:')
   const load = await bulkLoad(servers.adminSql, servers.database.tier, dataset, log)
-  if (!needsCollection(options)) return { bulkLoad: load }
+  // A database kept for --reuse has the collection too, whatever layers the next run asks for.
+  if (!needsCollection(options) && !options.reuse) return { bulkLoad: load }
   const collection = await loadCollection(servers.adminSql, servers.database.tier, dataset, log)
+  if (options.reuse) await markLoaded(servers.adminSql, reuseKey(options))
   return { bulkLoad: load, collection }
+}
+
+/** What a database kept by `--reuse` holds: the dataset, in items and the collection. */
+function reuseKey(options: BenchOptions): string {
+  return `${cacheKey(options.spec, K)}+${BENCH_COLLECTION}`
 }
 
 /** What the layers need to reach the database and the functions. */
@@ -432,7 +451,7 @@ function reportPhase(
     layers: measured.search.layers,
     search: measured.search.cells,
     ingest: measured.ingest,
-    bulkLoad: measured.load.bulkLoad,
+    ...(measured.load.bulkLoad ? { bulkLoad: measured.load.bulkLoad } : {}),
     ...(measured.load.collection ? { collectionLoad: measured.load.collection } : {}),
     roundTrips: measured.roundTrips,
     memory: {

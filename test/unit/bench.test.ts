@@ -352,12 +352,33 @@ describe('Fashion-MNIST idx files', () => {
 })
 
 describe('round trips on the wire', () => {
-  /** A stand-in database: answers every write with one ReadyForQuery ('Z') message per byte 'S'. */
+  const message = (type: string) => Buffer.from([type.charCodeAt(0), 0, 0, 0, 4])
+  const READY = Buffer.from([0x5a, 0, 0, 0, 5, 0x49])
+
+  /**
+   * A stand-in database: a ReadyForQuery for the startup message and for every Sync; an 'X'
+   * (a slow statement) gets a CommandComplete at once and delays the next Sync's answer.
+   */
   async function fakeServer() {
     const server = net.createServer((socket) => {
+      let started = false
       socket.on('data', (chunk) => {
-        for (const byte of chunk) {
-          if (byte === 0x53) socket.write(Buffer.from([0x5a, 0, 0, 0, 5, 0x49]))
+        let offset = 0
+        if (!started) {
+          started = true
+          offset = chunk.readUInt32BE(0)
+          socket.write(READY)
+        }
+        let slow = false
+        while (offset < chunk.length) {
+          if (chunk[offset] === 0x58) {
+            slow = true
+            socket.write(Buffer.from([0x43, 0, 0, 0, 4]))
+          } else if (chunk[offset] === 0x53) {
+            if (slow) setTimeout(() => socket.write(READY), 100)
+            else socket.write(READY)
+          }
+          offset += 1 + chunk.readUInt32BE(offset + 1)
         }
       })
     })
@@ -365,34 +386,45 @@ describe('round trips on the wire', () => {
     return { server, port: (server.address() as net.AddressInfo).port }
   }
 
-  it('counts a write after an answer as a round trip, and every ReadyForQuery as a statement', async () => {
+  it('counts writes made with nothing pending, and every ReadyForQuery as a statement', async () => {
     const { server, port } = await fakeServer()
     const proxy = await startCountingProxy(`postgresql://u:p@127.0.0.1:${port}/db`)
     const socket = net.connect(Number(new URL(proxy.url).port), '127.0.0.1')
-    const answers = (n: number) =>
-      new Promise<void>((resolve) => {
-        let seen = 0
-        const onData = (chunk: Buffer) => {
-          seen += chunk.length / 6
-          if (seen >= n) {
-            socket.off('data', onData)
-            resolve()
-          }
-        }
-        socket.on('data', onData)
-      })
+    let received = 0
+    socket.on('data', (chunk) => {
+      for (let offset = 0; offset < chunk.length; offset += 1 + chunk.readUInt32BE(offset + 1)) {
+        if (chunk[offset] === 0x5a) received++
+      }
+    })
+    const answered = async (total: number) => {
+      while (received < total) await new Promise((resolve) => setTimeout(resolve, 5))
+    }
     try {
       await new Promise<void>((resolve) => socket.once('connect', () => resolve()))
-      // Three statements pipelined in one write, then one more after their answers.
-      let answered = answers(3)
-      socket.write('SSS')
-      await answered
-      answered = answers(1)
-      socket.write('S')
-      await answered
-      expect(proxy.counts()).toEqual({ roundTrips: 2, statements: 4, connections: 1 })
+      const startup = Buffer.alloc(8)
+      startup.writeUInt32BE(8, 0)
+      startup.writeUInt32BE(196608, 4)
+      socket.write(startup)
+      await answered(1)
       proxy.reset()
-      expect(proxy.counts()).toEqual({ roundTrips: 0, statements: 0, connections: 0 })
+      // Three statements pipelined in one write: one round trip.
+      socket.write(Buffer.concat([message('S'), message('S'), message('S')]))
+      await answered(4)
+      // One more after their answers: a second.
+      socket.write(message('S'))
+      await answered(5)
+      // A statement split over two writes, the first with no Sync: still one.
+      socket.write(message('P'))
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      socket.write(message('S'))
+      await answered(6)
+      // A slow statement's first answer, then the next statement written while it runs: the
+      // client did not wait, so one round trip for both.
+      socket.write(Buffer.concat([message('X'), message('S')]))
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      socket.write(message('S'))
+      await answered(8)
+      expect(proxy.counts()).toEqual({ roundTrips: 4, statements: 7, connections: 0 })
     } finally {
       socket.destroy()
       await proxy.close()
