@@ -197,11 +197,14 @@ async function keywordSearch(
   limit: number,
 ): Promise<KeywordRow[]> {
   const params = new SqlParams()
-  const tsquery = `websearch_to_tsquery(${params.add(language, 'regconfig')}, ${params.add(input.text, 'text')})`
+  // The tsquery is made once, in a subquery: written inline, a generic plan (a prepared
+  // statement's sixth run) would parse the text again for every row it ranks (9x slower).
+  const parsed = `with q as (select websearch_to_tsquery(${params.add(language, 'regconfig')}, ${params.add(input.text, 'text')}) as query)`
+  const tsquery = '(select q.query from q)'
   const max = params.add(MAX_QUERY_NODES, 'int')
   const where = whereClause(
     // Holds no column: Postgres evaluates it once, and skips the scan when it is false.
-    `numnode(${tsquery}) between 1 and ${max}`,
+    `(select numnode(q.query) from q) between 1 and ${max}`,
     `c.fts @@ ${tsquery}`,
     input.filter ? compileFilter(input.filter, 'c.metadata', params) : undefined,
     scopeCondition(scope, params),
@@ -214,7 +217,7 @@ async function keywordSearch(
     input.includeMetadata ? 'c.metadata' : '',
     owner ? `c.${owner}::text as owner` : '',
   ].filter(Boolean)
-  const statement = `select ${columns.join(', ')} from ${collection.table} as c ${where}
+  const statement = `${parsed} select ${columns.join(', ')} from ${collection.table} as c ${where}
     order by rank desc, c.id limit ${params.add(limit, 'int')}`
   const { nodes, rows } = await queryAsCaller(caller, async (sql) => {
     const [size, found] = await settled(
