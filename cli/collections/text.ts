@@ -89,8 +89,8 @@ returns table (
   metadata jsonb,
   content text,
   score double precision,
-  text_rank bigint,
-  vector_rank bigint,
+  text_rank int,
+  vector_rank int,
   distance double precision
 )
 language sql
@@ -100,7 +100,7 @@ set search_path = ''
 set ${spec.index}.iterative_scan = relaxed_order
 as $$
   with full_text as (
-    select k.id, row_number() over (order by k.rank desc, k.id) as rank
+    select k.id, (row_number() over (order by k.rank desc, k.id))::int as rank
     from (
       select c.id, pg_catalog.ts_rank_cd(c.fts, q.query) as rank
       from ${table} as c,
@@ -111,7 +111,7 @@ as $$
     ) as k
   ),
   semantic as (
-    select s.id, s.distance, row_number() over (order by s.distance, s.id) as rank
+    select s.id, s.distance, (row_number() over (order by s.distance, s.id))::int as rank
     from (
       select c.id, c.embedding ${operator} query_embedding as distance
       from ${table} as c

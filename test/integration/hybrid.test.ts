@@ -409,8 +409,8 @@ describe('hybrid queries', () => {
       expect(rows.map((row) => row.id)).toEqual(expected.map((row) => row.id))
       rows.forEach((row, i) => {
         expect(row.score).toBeCloseTo(expected[i]!.score, 12)
-        expect(row.text_rank === null ? null : Number(row.text_rank)).toBe(expected[i]!.text)
-        expect(row.vector_rank === null ? null : Number(row.vector_rank)).toBe(expected[i]!.vector)
+        expect(row.text_rank).toBe(expected[i]!.text)
+        expect(row.vector_rank).toBe(expected[i]!.vector)
       })
     }
   })
