@@ -85,6 +85,7 @@ describe('npm start', () => {
         'ANON_KEY',
         'SERVICE_ROLE_KEY',
         'PLAYGROUND_URL',
+        'JWT_SECRET',
       ])
       expect(status.API_URL).toBe(`http://127.0.0.1:${apiPort}`)
       expect(status.PLAYGROUND_URL).toBe(`http://127.0.0.1:${playgroundPort}`)

@@ -170,9 +170,15 @@ async function transaction<T>(
       sql = await reserve(pool)
       if (gaveUp) throw new NoAnswer() // reserved too late: `finally` gives it back
       const reserved = sql
-      const begin = reserved.unsafe('begin')
+      // Sent now, before the body makes its first statement: postgres.js sends a query when
+      // it is first awaited, so a lazy setup would go out after the body's first statement,
+      // which would then run without the caller's role, claims and settings.
+      const begin = reserved.unsafe('begin').execute()
       if (awaitBegin()) await begin
-      const opening = [begin, reserved.unsafe(setup, parameters, { prepare: true })] as const
+      const opening = [
+        begin,
+        reserved.unsafe(setup, parameters, { prepare: true }).execute(),
+      ] as const
       const ending = () => [
         reserved.unsafe('commit'),
         recordWrite

@@ -68,19 +68,20 @@ export async function queryMany(
     caller,
     (sql) =>
       Promise.all(
-        searches.map(async (search) => {
-          // Sent without waiting: the settings, the statement and its checks go in one write.
-          const tuned = sql.unsafe(SET_SETTINGS, search.settings)
-          const rows = sql.unsafe(search.sql, search.params as never[])
-          const target = search.target
-            ? sql.unsafe(search.target.sql, search.target.params as never[])
-            : undefined
-          const plan = search.explain
-            ? sql.unsafe(`explain ${search.sql}`, search.params as never[])
-            : undefined
-          await tuned
-          return { rows: await rows, target: await target, plan: await plan }
-        }),
+        searches.map((search) =>
+          // Sent together, in order: the settings, the statement and its checks. Awaited
+          // together too, so that a failure is the first statement's, and none goes unhandled.
+          Promise.all([
+            sql.unsafe(SET_SETTINGS, search.settings),
+            sql.unsafe(search.sql, search.params as never[]),
+            search.target
+              ? sql.unsafe(search.target.sql, search.target.params as never[])
+              : undefined,
+            search.explain
+              ? sql.unsafe(`explain ${search.sql}`, search.params as never[])
+              : undefined,
+          ]).then(([, rows, target, plan]) => ({ rows, target, plan })),
+        ),
       ),
     {},
     { readOnly: true },
