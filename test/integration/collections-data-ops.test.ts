@@ -251,7 +251,9 @@ describe('zero vectors', () => {
     expect(update.body.error.message).toBe(`values: ${message}`)
     expect(await snapshot()).toBe(before)
 
-    const [{ n }] = await sql`select count(*)::int as n from public.items`
+    const [{ n }] = (await sql`select count(*)::int as n from public.items`) as unknown as [
+      { n: number },
+    ]
     const insert = await post('items', { items: [{ embedding: [0, 0, 0] }] }, admin)
     expect(insert.body.error).toEqual({
       code: 'invalid_request',

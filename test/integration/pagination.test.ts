@@ -111,10 +111,10 @@ describe.each([
     for (const id of stable) expect(counts.get(id), id).toBe(1)
     expect([...counts.values()].every((n) => n === 1)).toBe(true)
     // In the database's order: strictly increasing from page to page.
-    const [{ ordered }] = await sql.unsafe(
+    const [{ ordered }] = (await sql.unsafe(
       `select $1::text[] = array(select unnest($1::text[]) as id order by id) as ordered`,
       [listed],
-    )
+    )) as unknown as [{ ordered: boolean }]
     expect(ordered).toBe(true)
     if (owner) expect(listed.some((id) => id.startsWith('o'))).toBe(false)
   }, 120_000)
