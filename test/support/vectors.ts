@@ -6,7 +6,7 @@ import {
   type CollectionSpec,
   parseCollectionSpec,
 } from '../../cli/collections/spec.ts'
-import type { Metric, VectorType } from '../../supabase/functions/_shared/vector-kinds.ts'
+import type { Metric } from '../../supabase/functions/_shared/vector-kinds.ts'
 
 /** Creates a collection in the test database from the same SQL `collection:new` writes. */
 export async function createCollection(
