@@ -378,17 +378,18 @@ async function roundTripPhase(
     for (const name of options.layers) {
       const layer = await createLayer(name, context)
       try {
-        for (let i = 0; i < 10; i++) await searchRequest(layer, queries, i, ef, () => 0)
+        // Counted in queries: a batch layer's request carries `batch` of them.
+        const requests = Math.max(2, Math.ceil(options.roundTripRequests / (layer.batch ?? 1)))
+        const warmup = Math.max(1, Math.ceil(10 / (layer.batch ?? 1)))
+        for (let i = 0; i < warmup; i++) await searchRequest(layer, queries, i, ef, () => 0)
         proxy.reset()
-        for (let i = 0; i < options.roundTripRequests; i++) {
-          await searchRequest(layer, queries, i, ef, () => 0)
-        }
+        for (let i = 0; i < requests; i++) await searchRequest(layer, queries, i, ef, () => 0)
         const { roundTrips, statements } = proxy.counts()
         const count: RoundTripCount = {
           layer: name,
-          requests: options.roundTripRequests,
-          roundTrips: roundTrips / options.roundTripRequests,
-          statements: statements / options.roundTripRequests,
+          requests,
+          roundTrips: roundTrips / requests,
+          statements: statements / requests,
         }
         counts.push(count)
         log(
