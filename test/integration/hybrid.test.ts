@@ -546,6 +546,17 @@ describe('bad input', () => {
     },
   )
 
+  it('takes up to 8 search terms, which bounds what ts_rank_cd costs', async () => {
+    const eight = 'library or perl or python or shared or module or tool or data or file'
+    expect((await post(`vectors/${DOCS}/query`, { text: eight }, admin)).status).toBe(200)
+    const nine = `${eight} or system`
+    const response = await post(`vectors/${DOCS}/query`, { text: nine }, admin)
+    expect(response.status).toBe(400)
+    expect(response.body.error.message).toContain(
+      'text: too many search terms (17 words and operators, at most 15)',
+    )
+  })
+
   it('answers hostile text with 200 or 400, never a 5xx, and changes nothing', async () => {
     const hostile = [
       "'; drop table public.t_hybrid_docs; --",
