@@ -6,8 +6,8 @@
  * A private PostgreSQL (test/support/private-postgres.ts) and a private PgBouncer in
  * `pool_mode = transaction` in front of it (test/pooler/pgbouncer.ts); the stack migrates
  * through SUPABASE_DB_URL (direct) and its functions connect to MATCHBOX_FUNCTIONS_DB_URL (the
- * pooler, `?pgbouncer=true`: no named prepared statements). Arguments are passed to the
- * integration run, e.g. `npm run test:pooler -- test/integration/items-api.test.ts`.
+ * pooler, `?pgbouncer=true`: no named prepared statements). Files given as arguments are run
+ * instead of the whole integration suite, e.g. `npm run test:pooler -- test/integration/items-api.test.ts`.
  */
 import { spawn } from 'node:child_process'
 import { binary, ROOT } from '../stack/paths.ts'
@@ -22,7 +22,9 @@ async function main(): Promise<number> {
     try {
       console.log(`PostgreSQL ${redact(server.url)}, PgBouncer (transaction mode) ${bouncer.url}`)
       const before = await bouncer.transactions()
-      const suite = await vitest(['run', 'test/integration', ...process.argv.slice(2)], {
+      // Files given on the command line replace the whole integration suite (a short run).
+      const files = process.argv.slice(2)
+      const suite = await vitest(['run', ...(files.length > 0 ? files : ['test/integration'])], {
         SUPABASE_DB_URL: server.url,
         MATCHBOX_FUNCTIONS_DB_URL: bouncer.url,
       })
