@@ -309,7 +309,7 @@ async function searchCell(
         maxRequests: Math.ceil(options.maxRequests / options.rounds),
         // In full before the first slice; a few after the other layers' slices. Counted in
         // queries: a batch layer's request carries `batch` of them.
-        warmupRequests: layer.batch ? Math.max(clients, Math.ceil(warmup / layer.batch)) : warmup,
+        warmupRequests: layer.batch ? Math.ceil(warmup / layer.batch) : warmup,
         firstIndex: earlier.at(-1)?.nextIndex ?? 0,
         onMeasureStart: () => meter.start(),
         request: (index) =>
