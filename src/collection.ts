@@ -35,8 +35,11 @@ export type Metadata = object
 /** One record to upsert. */
 export interface UpsertRecordInput<M extends Metadata> {
   id: string
-  /** Numbers (vector, halfvec), a 0/1 string or booleans (bit), or `{indices, values, dimensions}` (sparsevec). */
-  values: VectorValuesInput
+  /**
+   * Numbers (vector, halfvec), a 0/1 string or booleans (bit), or `{indices, values, dimensions}`
+   * (sparsevec). Required, except in a text collection for a record with a `text`.
+   */
+  values?: VectorValuesInput
   metadata?: M
   /** Text collections (`--text`): the record's text, searchable by keywords. */
   text?: string | null

@@ -43,10 +43,15 @@ export function collectionMigrationSql(spec: CollectionSpec): string {
 ${spec.text ? textLanguageCheck(spec.text.language) : ''}
 create table ${table} (
   id text primary key check (id <> '' and length(id) <= 512),
-  embedding ${type} not null,
+  embedding ${type}${spec.text ? '' : ' not null'},
   metadata jsonb not null default '{}'::jsonb check (jsonb_typeof(metadata) = 'object'),${ownershipColumn(spec)}${spec.text ? textColumns(spec.text.language) : ''}
   created_at timestamptz not null default now(),
-  updated_at timestamptz not null default now()
+  updated_at timestamptz not null default now()${
+    // A text collection's record has a vector, a text, or both.
+    spec.text
+      ? `,\n  constraint ${name}_vector_or_text check (embedding is not null or content is not null)`
+      : ''
+  }
 );
 
 comment on table ${table} is '${COLLECTION_MARKER} ${markerJson(spec)}';
@@ -87,7 +92,7 @@ as $$
   from (
     select c.id, c.metadata, c.embedding ${operator} query_embedding as distance
     from ${table} as c
-    where c.metadata @> filter
+    where c.metadata @> filter${spec.text ? ' and c.embedding is not null' : ''}
     order by c.embedding ${operator} query_embedding
     limit least(greatest(match_count, 0), 1000)
   ) as found

@@ -188,7 +188,12 @@ export function connect(config: PlaygroundConfig) {
         if (fetched.error) return fetched
         found = fetched.data.records
       }
-      const rows = found.map((record): Row => {
+      // A text collection's record stored without a vector has no place among the points.
+      const placed = found.filter(
+        (record): record is VectorRecord & { values: NonNullable<VectorRecord['values']> } =>
+          record.values !== null,
+      )
+      const rows = placed.map((record): Row => {
         const owner = record.owner_id ?? record.tenant_id
         return {
           id: record.id,

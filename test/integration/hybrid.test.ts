@@ -448,6 +448,52 @@ describe('records with text', () => {
   })
 })
 
+describe('records with a text and no vector', () => {
+  it('are stored, found by keyword and hybrid queries, and never by vector queries', async () => {
+    const id = 'zz-text-only'
+    const upsert = await post(
+      `vectors/${DOCS}/upsert`,
+      { records: [{ id, text: 'a numbat naps', metadata: { section: 'test' } }] },
+      admin,
+    )
+    expect(upsert).toMatchObject({ status: 200, body: { upserted: 1 } })
+    try {
+      const fetched = await post(`vectors/${DOCS}/fetch`, { ids: [id], includeText: true }, admin)
+      expect(fetched.body.records[0]).toMatchObject({ id, values: null, text: 'a numbat naps' })
+      const keyword = await post(`vectors/${DOCS}/query`, { text: 'numbat' }, admin)
+      expect(keyword.body.matches.map((m: { id: string }) => m.id)).toEqual([id])
+      const vector = projectWords('numbat', DIMENSIONS)
+      const hybrid = await post(`vectors/${DOCS}/query`, { text: 'numbat', vector }, admin)
+      const found = hybrid.body.matches.find((m: { id: string }) => m.id === id)
+      expect(found).toMatchObject({ ranks: { text: 1, vector: null } })
+      expect(found.distance).toBeUndefined()
+      const nearest = await post(`vectors/${DOCS}/query`, { vector, topK: 1000 }, admin)
+      expect(nearest.status).toBe(200)
+      expect(nearest.body.matches.some((m: { id: string }) => m.id === id)).toBe(false)
+      const exact = await post(`vectors/${DOCS}/query`, { vector, topK: 5, scan: 'exact' }, admin)
+      expect(exact.body.matches.every((m: { distance: unknown }) => m.distance !== null)).toBe(true)
+      const byId = await post(`vectors/${DOCS}/query`, { id }, admin)
+      expect(byId).toMatchObject({ status: 400 })
+      expect(byId.body.error.message).toBe(
+        `id: record "${id}" has a text and no vector: query it by text`,
+      )
+    } finally {
+      await post(`vectors/${DOCS}/delete`, { ids: [id] }, admin)
+    }
+  })
+
+  it('are refused without a text, and anywhere but in a text collection', async () => {
+    const none = await post(`vectors/${DOCS}/upsert`, { records: [{ id: 'x' }] }, admin)
+    expect(none.status).toBe(400)
+    expect(none.body.error.message).toBe('records.0.values: required unless the record has a text')
+    const plain = await post(`vectors/${PLAIN}/upsert`, { records: [{ id: 'x' }] }, admin)
+    expect(plain.status).toBe(400)
+    expect(plain.body.error.message).toBe('records.0.values: required')
+    const [row] = await sql.unsafe(`select count(*)::int as n from public.${DOCS} where id = 'x'`)
+    expect(row!.n).toBe(0)
+  })
+})
+
 describe('access modes', () => {
   beforeAll(async () => {
     await create(OWNED, { text: true, access: 'owner' })

@@ -157,7 +157,8 @@ export const TenantId = z
  */
 export const UpsertRecord = z.strictObject({
   id: RecordId,
-  values: Values,
+  /** Required, but in a text collection a record with a text may have none. */
+  values: Values.optional(),
   metadata: Metadata.optional(),
   /** Text collections: the record's text, searched by text and hybrid queries. */
   text: RecordText.nullable().optional(),
@@ -426,7 +427,8 @@ export interface RecordOwnership {
 /** A stored record as fetch and query return it. */
 export interface VectorRecord<M = Record<string, unknown>> extends RecordOwnership {
   id: string
-  values: VectorValues
+  /** Null only in a text collection, for a record stored with a text and no vector. */
+  values: VectorValues | null
   metadata: M
   /** Text collections, with `includeText`: the record's text (null when it has none). */
   text?: string | null

@@ -95,6 +95,13 @@ export async function queryMany(
         `${search.at}record ${JSON.stringify(search.input.id)} not found in "${collection.name}"`,
       )
     }
+    if (answer.target && answer.target[0]!.has_vector === false) {
+      throw new HttpError(
+        400,
+        'invalid_request',
+        `${search.at}id: record ${JSON.stringify(search.input.id)} has a text and no vector: query it by text`,
+      )
+    }
     return toResult(collection, search, answer.rows, answer.plan)
   })
 }
@@ -137,7 +144,10 @@ function buildSearch(
     // same words as one that does not exist.
     const byId = new SqlParams()
     const where = whereClause(`c.id = ${byId.add(input.id, 'text')}`, scopeCondition(scope, byId))
-    target = { sql: `select 1 from ${table} as c ${where}`, params: byId.values }
+    target = {
+      sql: `select c.embedding is not null as has_vector from ${table} as c ${where}`,
+      params: byId.values,
+    }
     const id = params.add(input.id, 'text')
     query = `(select t.embedding from ${table} as t where t.id = ${id}${
       scope.kind === 'all' ? '' : ` and t.${scope.column} = ${params.add(scope.value, scope.cast)}`
@@ -146,7 +156,11 @@ function buildSearch(
   const filter = input.filter
     ? compileFilter(input.filter, 'c.metadata', params, collection.fields)
     : undefined
-  const conditions = [filter, scopeCondition(scope, params)].filter(Boolean) as string[]
+  // In a text collection, records with a text and no vector are for keyword queries only.
+  const vectorsOnly = collection.textLanguage !== null ? 'c.embedding is not null' : undefined
+  const conditions = [filter, scopeCondition(scope, params), vectorsOnly].filter(
+    Boolean,
+  ) as string[]
   const limit = params.add(input.topK, 'int')
   const owner = ownershipColumn(collection, caller)
   const columns = [

@@ -39,7 +39,7 @@ export async function upsertRecords(
   const scope = authorize(collection, caller, 'write')
   const owned = collection.access === 'public' ? undefined : ownedColumn(collection)
   const ids: string[] = []
-  const vectors: string[] = []
+  const vectors: (string | null)[] = []
   const metadata: string[] = []
   const owners: string[] = []
   const texts: (string | null)[] = []
@@ -48,7 +48,7 @@ export async function upsertRecords(
     if (record.text != null) requireText(collection, `records.${index}.text`)
     texts.push(record.text ?? null)
     ids.push(record.id)
-    vectors.push(toVectorText(collection, record.values, `records.${index}.values`))
+    vectors.push(recordVector(collection, record, index))
     metadata.push(JSON.stringify(record.metadata ?? {}))
     if (owner !== undefined) owners.push(owner)
   })
@@ -192,7 +192,7 @@ export async function fetchRecords(
     if (!row) continue
     const record: VectorRecord = {
       id,
-      values: fromVectorText(collection.type, row.values),
+      values: row.values === null ? null : fromVectorText(collection.type, row.values),
       metadata: row.metadata,
     }
     if (owner) record[owner] = row.owner
@@ -317,4 +317,26 @@ export async function describeCollection(
     fields: collection.fields,
     estimatedCount: value === null || value === undefined ? null : Number(value),
   }
+}
+
+/**
+ * A record's vector in pgvector's text form, or null for a text collection's record that has
+ * a text and no vector (it is found by keyword queries only).
+ */
+function recordVector(
+  collection: Collection,
+  record: z.output<typeof UpsertRequest>['records'][number],
+  index: number,
+): string | null {
+  if (record.values !== undefined) {
+    return toVectorText(collection, record.values, `records.${index}.values`)
+  }
+  if (collection.textLanguage !== null && record.text != null) return null
+  throw new HttpError(
+    400,
+    'invalid_request',
+    collection.textLanguage !== null
+      ? `records.${index}.values: required unless the record has a text`
+      : `records.${index}.values: required`,
+  )
 }
