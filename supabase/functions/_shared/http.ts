@@ -7,13 +7,15 @@ import type { z } from 'zod'
 import { describeIssue, MAX_BODY_BYTES } from './contract.ts'
 import { type ErrorCode, HttpError } from './errors.ts'
 import { parseJsonInput } from './json-input.ts'
+import { CONSISTENCY_HEADER, consistencyHeaders, readAfter } from './consistency.ts'
 
 import { type Caller, callerFromRequest } from './auth.ts'
 
 /** Headers that let browsers call the functions from any origin, as Supabase's guides do. */
 export const CORS_HEADERS: Readonly<Record<string, string>> = {
   'access-control-allow-origin': '*',
-  'access-control-allow-headers': 'authorization, x-client-info, apikey, content-type',
+  'access-control-allow-headers': `authorization, x-client-info, apikey, content-type, ${CONSISTENCY_HEADER}`,
+  'access-control-expose-headers': CONSISTENCY_HEADER,
   'access-control-allow-methods': 'POST, OPTIONS',
   'access-control-max-age': '86400',
 }
@@ -78,11 +80,12 @@ export function postEndpoint<S extends z.ZodType, R>(
       // The body is read (and bounded) first even for a caller about to be refused, so that
       // the connection is left in a sane state; it is not validated until the caller may use it.
       const body = await readJson(request)
-      const caller = callerFromRequest(request)
+      const caller = requestCaller(request)
       await endpoint.authorize?.(caller)
       const parsed = endpoint.schema.safeParse(body)
       if (!parsed.success) throw new HttpError(400, 'invalid_request', describeIssue(parsed.error))
-      return jsonResponse(endpoint.status, await endpoint.handle(parsed.data, caller))
+      const result = await endpoint.handle(parsed.data, caller)
+      return jsonResponse(endpoint.status, result, consistencyHeaders(caller))
     })
 }
 
@@ -96,9 +99,21 @@ export function getEndpoint<R>(
   handle: (caller: Caller) => Promise<R>,
 ): (request: Request) => Promise<Response> {
   return (request) =>
-    pipeline(request, 'GET', async () =>
-      jsonResponse(200, await handle(callerFromRequest(request))),
-    )
+    pipeline(request, 'GET', async () => {
+      const caller = requestCaller(request)
+      const result = await handle(caller)
+      return jsonResponse(200, result, consistencyHeaders(caller))
+    })
+}
+
+/**
+ * The request's caller, with the consistency token it sent (reads see its earlier writes on a
+ * read replica; consistency.ts).
+ */
+function requestCaller(request: Request): Caller {
+  const caller = callerFromRequest(request)
+  readAfter(caller, request.headers.get(CONSISTENCY_HEADER))
+  return caller
 }
 
 /** The steps every request takes: CORS preflight, method, the route's work, one catch. */

@@ -28,16 +28,19 @@ export async function listRecords(
     input.prefix !== undefined
       ? `starts_with(c.id, ${params.add(input.prefix, 'text')})`
       : undefined,
-    input.filter ? compileFilter(input.filter, 'c.metadata', params) : undefined,
+    input.filter ? compileFilter(input.filter, 'c.metadata', params, collection.fields) : undefined,
     after !== undefined ? `c.id > ${params.add(after, 'text')}` : undefined,
   )
   // One more than the page: whether there is a next page, without a second query.
   const limit = params.add(input.limit + 1, 'int')
-  const rows = await asCaller(caller, (tx) =>
-    tx.unsafe(
-      `select c.id from ${collection.table} as c ${where} order by c.id limit ${limit}`,
-      params.values as never[],
-    ),
+  const rows = await asCaller(
+    caller,
+    (tx) =>
+      tx.unsafe(
+        `select c.id from ${collection.table} as c ${where} order by c.id limit ${limit}`,
+        params.values as never[],
+      ),
+    { readOnly: true },
   )
   const ids = rows.slice(0, input.limit).map((row) => row.id as string)
   const nextCursor = rows.length > input.limit ? makeCursor(ids[ids.length - 1]!, listing) : null

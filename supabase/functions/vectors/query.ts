@@ -64,6 +64,10 @@ export async function queryMany(
     }
     return buildSearch(collection, input, scope, caller, at)
   })
+  // One search's settings go with the transaction's own (one statement fewer: behind a
+  // transaction pooler, each unnamed statement is a round trip of its own); a batch's each
+  // have a statement that sets them before the search.
+  const single = searches.length === 1 ? searches[0] : undefined
   const answers = await queryAsCaller(
     caller,
     (sql) =>
@@ -72,7 +76,7 @@ export async function queryMany(
           // Sent together, in order: the settings, the statement and its checks. Awaited
           // together too, so that a failure is the first statement's, and none goes unhandled.
           Promise.all([
-            sql.unsafe(SET_SETTINGS, search.settings),
+            single ? undefined : sql.unsafe(SET_SETTINGS, search.settings),
             sql.unsafe(search.sql, search.params as never[]),
             search.target
               ? sql.unsafe(search.target.sql, search.target.params as never[])
@@ -83,7 +87,7 @@ export async function queryMany(
           ]).then(([, rows, target, plan]) => ({ rows, target, plan })),
         ),
       ),
-    {},
+    single ? settingsObject(single.settings) : {},
     { readOnly: true },
   )
   return answers.map((answer, index) => {
@@ -111,6 +115,13 @@ const SET_SETTINGS = `select ${Array.from(
   { length: 5 },
   (_, i) => `set_config($${2 * i + 1}, $${2 * i + 2}, true)`,
 ).join(', ')}`
+
+/** `[name, value, name, value, …]` as an object of settings. */
+function settingsObject(flat: readonly string[]): Record<string, string> {
+  const settings: Record<string, string> = {}
+  for (let i = 0; i < flat.length; i += 2) settings[flat[i]!] = flat[i + 1]!
+  return settings
+}
 
 /** A query compiled to its statement and what it needs. */
 interface Search {

@@ -178,12 +178,15 @@ export async function fetchRecords(
     `c.id = any(${params.add(input.ids, 'text[]')})`,
     scopeCondition(scope, params),
   )
-  const rows = await asCaller(caller, (tx) =>
-    tx.unsafe(
-      `select c.id, c.embedding::text as values, c.metadata${owner ? `, c.${owner}::text as owner` : ''}${input.includeText ? ', c.content as text' : ''}
+  const rows = await asCaller(
+    caller,
+    (tx) =>
+      tx.unsafe(
+        `select c.id, c.embedding::text as values, c.metadata${owner ? `, c.${owner}::text as owner` : ''}${input.includeText ? ', c.content as text' : ''}
        from ${collection.table} as c ${where}`,
-      params.values as never[],
-    ),
+        params.values as never[],
+      ),
+    { readOnly: true },
   )
   const byId = new Map(rows.map((row) => [row.id as string, row]))
   const records: VectorRecord[] = []
@@ -213,7 +216,7 @@ export async function deleteRecords(
   const condition =
     'ids' in input
       ? `c.id = any(${params.add(input.ids, 'text[]')})`
-      : compileFilter(input.filter, 'c.metadata', params)
+      : compileFilter(input.filter, 'c.metadata', params, collection.fields)
   const where = whereClause(condition, scopeCondition(scope, params))
   const result = await asCaller(caller, (tx) =>
     tx.unsafe(`delete from ${collection.table} as c ${where}`, params.values as never[]),
@@ -251,7 +254,7 @@ export async function updateRecords(
   const condition =
     input.id !== undefined
       ? `c.id = ${params.add(input.id, 'text')}`
-      : compileFilter(input.filter, 'c.metadata', params)
+      : compileFilter(input.filter, 'c.metadata', params, collection.fields)
   const where = whereClause(condition, scopeCondition(scope, params))
   const result = await asCaller(caller, (tx) =>
     tx.unsafe(
@@ -271,14 +274,17 @@ export async function countRecords(
   const scope = authorize(collection, caller, 'read')
   const params = new SqlParams()
   const where = whereClause(
-    input.filter ? compileFilter(input.filter, 'c.metadata', params) : undefined,
+    input.filter ? compileFilter(input.filter, 'c.metadata', params, collection.fields) : undefined,
     scopeCondition(scope, params),
   )
-  const [row] = await asCaller(caller, (tx) =>
-    tx.unsafe(
-      `select count(*)::bigint as count from ${collection.table} as c ${where}`,
-      params.values as never[],
-    ),
+  const [row] = await asCaller(
+    caller,
+    (tx) =>
+      tx.unsafe(
+        `select count(*)::bigint as count from ${collection.table} as c ${where}`,
+        params.values as never[],
+      ),
+    { readOnly: true },
   )
   return { count: Number(row!.count) }
 }
@@ -296,14 +302,17 @@ export async function describeCollection(
   // A user of an owner or tenant collection sees a part of it: the whole is not theirs to know.
   const estimate =
     scope.kind === 'all'
-      ? await asCaller(caller, (tx) =>
-          tx.unsafe(
-            `select coalesce(s.n_live_tup, nullif(greatest(c.reltuples, -1), -1))::bigint as estimate
+      ? await asCaller(
+          caller,
+          (tx) =>
+            tx.unsafe(
+              `select coalesce(s.n_live_tup, nullif(greatest(c.reltuples, -1), -1))::bigint as estimate
              from pg_catalog.pg_class c
              left join pg_catalog.pg_stat_user_tables s on s.relid = c.oid
              where c.oid = $1::regclass`,
-            [collection.table],
-          ),
+              [collection.table],
+            ),
+          { readOnly: true },
         )
       : undefined
   const value = estimate?.[0]?.estimate
