@@ -107,7 +107,7 @@ export async function readVectorColumn(
          )
        limit 1) as text_language,
       -- Declared metadata fields: the valid indexes whose comment says which field they serve.
-      (select pg_catalog.array_agg(pg_catalog.obj_description(i.indexrelid, 'pg_class'))
+      (select pg_catalog.json_agg(pg_catalog.obj_description(i.indexrelid, 'pg_class'))
        from pg_catalog.pg_index i
        where i.indrelid = a.attrelid and i.indisvalid
          and pg_catalog.obj_description(i.indexrelid, 'pg_class') like ${FIELD_MARKER + ' %'}) as fields
@@ -148,8 +148,9 @@ export async function readVectorColumn(
 }
 
 /** The declared fields their indexes' comments name; a comment that does not parse is skipped. */
-function declaredFields(comments: readonly string[] | null): DeclaredField[] {
-  return (comments ?? []).flatMap((comment) => {
+function declaredFields(comments: unknown): DeclaredField[] {
+  if (!Array.isArray(comments)) return []
+  return comments.flatMap((comment: string) => {
     try {
       const { name, type } = JSON.parse(comment.slice(FIELD_MARKER.length)) as DeclaredField
       const known =
