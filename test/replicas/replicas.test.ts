@@ -67,9 +67,14 @@ async function caughtUp(): Promise<void> {
   const p = postgres(primary.url, { max: 1, onnotice: () => {} })
   const s = postgres(standby.url, { max: 1, onnotice: () => {} })
   try {
-    const [{ lsn }] = await p`select pg_current_wal_lsn()::text as lsn`
+    const [{ lsn }] = (await p`select pg_current_wal_lsn()::text as lsn`) as unknown as [
+      { lsn: string },
+    ]
     for (let i = 0; i < 200; i++) {
-      const [{ done }] = await s`select pg_last_wal_replay_lsn() >= ${lsn}::pg_lsn as done`
+      const [{ done }] = (await s`
+        select pg_last_wal_replay_lsn() >= ${lsn}::pg_lsn as done`) as unknown as [
+        { done: boolean },
+      ]
       if (done) return
       await sleep(25)
     }

@@ -7,7 +7,7 @@ import {
   DEFAULT_FUSION,
   defaultCandidates,
   fuseRankings,
-} from '../../supabase/functions/vectors/hybrid.ts'
+} from '../../supabase/functions/vectors/fusion.ts'
 
 describe('fuseRankings', () => {
   it('scores Σ weight / (k + rank) over the sides that found a row', () => {
