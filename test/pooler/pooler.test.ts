@@ -12,6 +12,7 @@ import { type PrivatePostgres, startPrivatePostgres } from '../support/private-p
 import { percentile, post, sleep, stackWith, type TestStack } from './harness.ts'
 import { type PgBouncer, startPgBouncer } from './pgbouncer.ts'
 import { type RoundTripCounter, startRoundTripCounter } from './round-trip-counter.ts'
+import { createCollection } from '../support/vectors.ts'
 
 let server: PrivatePostgres
 let bouncer: PgBouncer
@@ -60,6 +61,29 @@ describe('round trips and statements', () => {
 
       const searchTrips = await roundTrips(direct, (i) => search(stacks.named!, i))
       const insertTrips = await roundTrips(direct, insert(stacks.named))
+      // A collection's query, plain and filtered (the scan decided inside its one statement),
+      // and a batch of them.
+      const setup = postgres(server.url, { max: 1, onnotice: () => {} })
+      try {
+        await createCollection(setup, { name: 't_trips', dimensions: 3 })
+      } finally {
+        await setup.end()
+      }
+      const records = Array.from({ length: 60 }, (_, i) => ({
+        id: `r${i}`,
+        values: [1, (i % 7) + 1, (i % 5) + 1],
+        metadata: { g: i % 3 },
+      }))
+      expect((await post(stacks.named, 'vectors/t_trips/upsert', { records })).status).toBe(200)
+      const query = (body: object) => (i: number) =>
+        post(stacks.named!, 'vectors/t_trips/query', { vector: [1, (i % 7) + 1, 2], ...body })
+      const queryTrips = await roundTrips(direct, query({ topK: 5 }))
+      const filteredTrips = await roundTrips(direct, query({ topK: 5, filter: { g: 1 } }))
+      const batchTrips = await roundTrips(direct, (i) =>
+        post(stacks.named!, 'vectors/t_trips/query', {
+          queries: [0, 1, 2].map((j) => ({ vector: [1, ((i + j) % 7) + 1, 2], topK: 5 })),
+        }),
+      )
       const unnamedSearchTrips = await roundTrips(unnamed, (i) => search(stacks.unnamed!, i))
       const pooledSearchTrips = await roundTrips(pooled, (i) => search(stacks.pooled!, i))
       const pooledInsertTrips = await roundTrips(pooled, insert(stacks.pooled))
@@ -82,7 +106,14 @@ describe('round trips and statements', () => {
           `(+${(p50('unnamed') - p50('named')).toFixed(2)}), through PgBouncer ${p50('pooled').toFixed(2)} ms ` +
           `(+${(p50('pooled') - p50('unnamed')).toFixed(2)} for the pooler's hop)`,
       )
+      console.log(
+        `round trips per request, direct (named statements): vectors query ${queryTrips}, ` +
+          `filtered ${filteredTrips}, a batch of 3 ${batchTrips}`,
+      )
       expect(searchTrips).toBe(1)
+      expect(queryTrips).toBe(1)
+      expect(filteredTrips).toBe(1)
+      expect(batchTrips).toBe(1)
       expect(insertTrips).toBe(2) // begin + settings + insert, then commit
       // postgres.js 3.4.9 describes an unnamed statement with parameters before it binds it,
       // and sends what is queued behind it only once that is answered: 5 or 6 round trips.

@@ -76,10 +76,12 @@ export async function queryMany(
           // Sent together, in order: the settings, the statement and its checks. Awaited
           // together too, so that a failure is the first statement's, and none goes unhandled.
           Promise.all([
-            single ? undefined : sql.unsafe(SET_SETTINGS, search.settings),
-            sql.unsafe(search.sql, search.params as never[]),
+            single ? undefined : sql.unsafe(SET_SETTINGS, search.settings, { prepare: true }),
+            sql.unsafe(search.sql, search.params as never[], { prepare: prepared(search.sql) }),
             search.target
-              ? sql.unsafe(search.target.sql, search.target.params as never[])
+              ? sql.unsafe(search.target.sql, search.target.params as never[], {
+                  prepare: prepared(search.target.sql),
+                })
               : undefined,
             search.explain
               ? sql.unsafe(`explain ${search.sql}`, search.params as never[])
@@ -115,6 +117,23 @@ const SET_SETTINGS = `select ${Array.from(
   { length: 5 },
   (_, i) => `set_config($${2 * i + 1}, $${2 * i + 2}, true)`,
 ).join(', ')}`
+
+/** Most statement texts a process keeps prepared (a filter's shape makes its own text). */
+const MAX_PREPARED = 256
+const preparedTexts = new Set<string>()
+
+/**
+ * Whether to send `text` as a named prepared statement: postgres.js describes an unnamed one
+ * with parameters in a round trip of its own before it runs it, so a prepared search is one
+ * round trip and an unnamed one two. Each text is kept on every connection, so only the first
+ * `MAX_PREPARED` texts are (a client sending ever new filter shapes gets unnamed statements).
+ */
+function prepared(text: string): boolean {
+  if (preparedTexts.has(text)) return true
+  if (preparedTexts.size >= MAX_PREPARED) return false
+  preparedTexts.add(text)
+  return true
+}
 
 /** `[name, value, name, value, …]` as an object of settings. */
 function settingsObject(flat: readonly string[]): Record<string, string> {
