@@ -32,7 +32,7 @@ const USAGE = `usage: ${COMMAND} <command> [options]
   --version               the package's version
   --help                  this text
 
-Run it through the installed package: \`npm i -D matchbox-vectors\`, then \`npx matchbox init\`
+Run it through the installed package: \`npm i -D matchbox-vectors\`, then \`npx matchbox-vectors init\`
 (or \`npx matchbox-vectors init\`). A bare \`npx matchbox\` outside such a project runs an
 unrelated package of that name.`
 
@@ -124,8 +124,8 @@ function init(argv: string[]): void {
   if (dryRun) return
   console.log(`
 next steps:
-  npx supabase db push                       apply the migrations to your linked project
-                                             (--db-url <postgres url> for another database)
+  npx supabase db push --remote              apply the migrations to your linked project
+                                             (--remote=<postgres url> for another database)
   npx supabase functions deploy ${MATCHBOX_FUNCTIONS.join(' ')}
   npx matchbox-vectors collection new docs --dimensions 384   a collection, then db push again
 in your app: npm i matchbox-vectors, then import { createMatchboxClient } from 'matchbox-vectors'`)
@@ -159,7 +159,7 @@ function collection(argv: string[]): void {
   console.log(describeCollectionNew(result))
   if (result.written) {
     console.log(
-      'apply it with `npx supabase db push`, then regenerate your database types if you keep them (`npx supabase gen types typescript`)',
+      'apply it with `npx supabase db push --remote`, then regenerate your database types if you keep them (`npx supabase gen types typescript`)',
     )
   }
 }
@@ -171,7 +171,7 @@ function field(argv: string[]): void {
   const fields = result.fields.map((f) => `${f.name} (${f.type})`).join(', ')
   const verb = result.written ? 'wrote' : 'would write'
   console.log(`${verb} ${path.relative(process.cwd(), result.file)}: ${fields}`)
-  if (result.written) console.log('apply it with `npx supabase db push`')
+  if (result.written) console.log('apply it with `npx supabase db push --remote`')
 }
 
 async function reindexCollection(argv: string[]): Promise<void> {

@@ -25,6 +25,6 @@ runCommand(COMMAND, () => {
   )
   if (result.written)
     console.log(
-      'apply it with `npm run db:push` (local stack) or `npx supabase db push` (a project)',
+      'apply it with `npm run db:push` (local stack) or `npx supabase db push --remote` (your linked project)',
     )
 })

@@ -1,7 +1,7 @@
 /**
  * `npm run collection:new -- <name> --dimensions <n> [options]` (`--help` lists them): writes
  * the collection's migration into supabase/migrations. Apply it with `npm run db:push` (the
- * running local stack) or `supabase db push` (a hosted project). The same command ships in the
+ * running local stack) or `supabase db push --remote` (a hosted project). The same command ships in the
  * package as `matchbox collection new` (cli/collection-new.ts).
  */
 import { collectionNew, collectionNewUsage, describeCollectionNew } from '../cli/collection-new.ts'
@@ -25,7 +25,7 @@ runCommand(
     console.log(describeCollectionNew(result))
     if (!result.written) return
     console.log(
-      'apply it with `npm run db:push` (local stack) or `npx supabase db push` (a project)',
+      'apply it with `npm run db:push` (local stack) or `npx supabase db push --remote` (your linked project)',
     )
     console.log('then `npm run types` regenerates src/database.types.ts with the new table')
   },
