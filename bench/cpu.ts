@@ -87,7 +87,9 @@ export class CpuMeter {
     const client = ownCpuMs() - this.#start.client
     let functions = 0
     for (const pid of this.serverPids()) {
-      functions += processCpuMs(pid) - (this.#start.servers.get(pid) ?? processCpuMs(pid))
+      // A server that died meanwhile reads 0 (its CPU is lost), one restarted reads from now.
+      const since = this.#start.servers.get(pid) ?? processCpuMs(pid)
+      functions += Math.max(0, processCpuMs(pid) - since)
     }
     let database = 0
     for (const pid of await this.#databasePids()) {
