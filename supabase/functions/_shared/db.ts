@@ -128,6 +128,11 @@ function replicaTrouble(error: unknown): boolean {
 
 /** Whether `begin` must be answered before the rest is sent (the embedded PGlite). */
 function awaitBegin(): boolean {
+  return embeddedDatabase()
+}
+
+/** Whether the database is the local stack's embedded PGlite (the stack says so). */
+export function embeddedDatabase(): boolean {
   return Deno.env.get('MATCHBOX_DB_EMBEDDED') === '1'
 }
 
