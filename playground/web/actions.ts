@@ -323,7 +323,15 @@ async function searchCollection(
       `The plan of a search is shown to service_role only: "explain" needs its key, and ${identityLabel(identity)} searched without it.`,
     )
   }
-  renderPlan({ plan: data.plan, ...indexUse(data.plan, collection.index), scan: data.scan })
+  // The plan lists every part of the query's one statement, run or not: the function's `scan`
+  // says which part answered.
+  const indexUsed = data.scan === 'index'
+  renderPlan({
+    plan: data.plan,
+    indexUsed,
+    index: indexUsed ? collection.index : indexUse(data.plan, null).index,
+    scan: data.scan,
+  })
 }
 
 /** The keywords typed for a text collection, if any. */

@@ -5,7 +5,10 @@
  */
 import type postgres from 'postgres'
 
-/** Runs `work` with 2000 more rows in `public.items`, analyzed; removes them afterwards. */
+/**
+ * Runs `work` with 5000 more rows in `public.items`, analyzed; removes them afterwards. (2000
+ * were too few once many tests had inserted and deleted rows: the index looked dearer.)
+ */
 export async function withRowsForTheIndex<T>(
   sql: postgres.Sql,
   work: () => Promise<T>,
@@ -13,7 +16,7 @@ export async function withRowsForTheIndex<T>(
   const rows = await sql`
     insert into public.items (embedding)
     select array[random(), random(), random()]::real[]::extensions.vector
-    from generate_series(1, 2000)
+    from generate_series(1, 5000)
     returning id`
   await sql`analyze public.items`
   try {
