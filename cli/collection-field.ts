@@ -7,7 +7,7 @@ import path from 'node:path'
 import {
   type DeclaredField,
   declaredFieldSql,
-  parseDeclaredField,
+  parseDeclaredFields,
 } from '../supabase/functions/vectors/fields.ts'
 import { COLLECTION_NAME } from '../supabase/functions/vectors/shape.ts'
 import { parseCommand, UsageError } from './args.ts'
@@ -54,17 +54,11 @@ export function collectionField(
   if (!COLLECTION_NAME.test(collection)) {
     throw new UsageError(`collection name ${JSON.stringify(collection)} is not a collection's name`)
   }
-  const fields: DeclaredField[] = []
-  for (const text of given) {
-    let field: DeclaredField
-    try {
-      field = parseDeclaredField(text)
-    } catch (error) {
-      throw new UsageError((error as Error).message)
-    }
-    if (fields.some((known) => known.name === field.name))
-      throw new UsageError(`${field.name} is given twice`)
-    fields.push(field)
+  let fields: DeclaredField[]
+  try {
+    fields = parseDeclaredFields(given)
+  } catch (error) {
+    throw new UsageError((error as Error).message)
   }
   const sql = `-- Declared metadata fields of "${collection}": ${fields.map((f) => `${f.name} (${f.type})`).join(', ')}.
 -- Written by \`collection field\`: each index serves equality, range and $in filters on its field.

@@ -15,7 +15,7 @@ import {
 } from '../../supabase/functions/_shared/vector-kinds.ts'
 import { ACCESS_MODES, type AccessMode } from '../../supabase/functions/_shared/vectors-contract.ts'
 import { COLLECTION_NAME } from '../../supabase/functions/vectors/shape.ts'
-import { type DeclaredField, parseDeclaredField } from '../../supabase/functions/vectors/fields.ts'
+import { type DeclaredField, parseDeclaredFields } from '../../supabase/functions/vectors/fields.ts'
 import { DEFAULT_TEXT_LANGUAGE, TEXT_LANGUAGE } from './text.ts'
 
 /** Everything a collection's migration needs. */
@@ -122,17 +122,11 @@ export function parseCollectionSpec(input: CollectionInput): CollectionSpec {
 function fieldsOption(input: CollectionInput): { fields?: DeclaredField[] } {
   const given = input.indexField === undefined ? [] : [input.indexField].flat()
   if (given.length === 0) return {}
-  const fields: DeclaredField[] = []
-  for (const text of given) {
-    let field: DeclaredField
-    try {
-      field = parseDeclaredField(text)
-    } catch (error) {
-      throw new CollectionSpecError((error as Error).message)
-    }
-    if (fields.some((known) => known.name === field.name))
-      throw new CollectionSpecError(`--index-field ${field.name} is given twice`)
-    fields.push(field)
+  let fields: DeclaredField[]
+  try {
+    fields = parseDeclaredFields(given)
+  } catch (error) {
+    throw new CollectionSpecError(`--index-field: ${(error as Error).message}`)
   }
   return { fields }
 }

@@ -10,7 +10,7 @@ import fc from 'fast-check'
 import postgres from 'postgres'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { functionUrl, stack } from '../support/http.ts'
-import { createCollection, dropCollection } from '../support/vectors.ts'
+import { createCollection, dropCollection, tablesState } from '../support/vectors.ts'
 
 const sql = postgres(stack.dbUrl, { max: 1, onnotice: () => {} })
 const COLLECTION = 't_costs'
@@ -31,13 +31,8 @@ afterAll(async () => {
   await sql.end()
 })
 
-async function state(): Promise<string> {
-  const [row] = await sql.unsafe(`
-    select
-      (select count(*) || ':' || coalesce(md5(string_agg(id::text || embedding::text, ',' order by id)), '') from public.items) as items,
-      (select count(*) || ':' || coalesce(md5(string_agg(id || embedding::text || metadata::text, ',' order by id)), '') from public.${COLLECTION}) as collection`)
-  return `${row!.items}|${row!.collection}`
-}
+/** Row counts and checksums of every table a write could reach. */
+const state = () => tablesState(sql, COLLECTION)
 
 async function send(
   path: string,

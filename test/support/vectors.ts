@@ -113,3 +113,15 @@ export function sparseVector(
   })
   return { sparse: { indices, values, dimensions }, dense }
 }
+
+/**
+ * Row counts and checksums of `items` and a collection: every table a write could reach, so
+ * that a test can check a refused request changed nothing.
+ */
+export async function tablesState(sql: postgres.Sql, collection: string): Promise<string> {
+  const [row] = await sql.unsafe(`
+    select
+      (select count(*) || ':' || coalesce(md5(string_agg(id::text || embedding::text, ',' order by id)), '') from public.items) as items,
+      (select count(*) || ':' || coalesce(md5(string_agg(id || embedding::text || metadata::text, ',' order by id)), '') from public.${collection}) as collection`)
+  return `${row!.items}|${row!.collection}`
+}

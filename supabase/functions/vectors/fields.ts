@@ -77,6 +77,24 @@ export function parseDeclaredField(text: string): DeclaredField {
 }
 
 /**
+ * Several `name:type`s, each checked, none twice.
+ *
+ * @throws Error naming the first one that is wrong or repeated.
+ * @example
+ * parseDeclaredFields(['year:number', 'lang:text'])
+ */
+export function parseDeclaredFields(texts: readonly string[]): DeclaredField[] {
+  const fields: DeclaredField[] = []
+  for (const text of texts) {
+    const field = parseDeclaredField(text)
+    if (fields.some((known) => known.name === field.name))
+      throw new Error(`field ${field.name} is given twice`)
+    fields.push(field)
+  }
+  return fields
+}
+
+/**
  * The SQL that declares `field` on table `public.<collection>`: the index on its expression,
  * and the comment that tells the catalog reader it is a declared field.
  */
