@@ -7,6 +7,7 @@ import type { z } from 'zod'
 import { describeIssue, MAX_BODY_BYTES } from './contract.ts'
 import { type ErrorCode, HttpError } from './errors.ts'
 import { parseJsonInput } from './json-input.ts'
+import { stringifyJson } from './json-text.ts'
 import { CONSISTENCY_HEADER, consistencyHeaders, readAfter } from './consistency.ts'
 
 import { type Caller, callerFromRequest } from './auth.ts'
@@ -20,22 +21,13 @@ export const CORS_HEADERS: Readonly<Record<string, string>> = {
   'access-control-max-age': '86400',
 }
 
-/**
- * A body that is JSON text already, sent as it is: for work whose answer the database wrote
- * (pgvector's text form of a vector is a JSON array), so that it is not parsed and printed
- * again on the way out.
- */
-export class JsonText {
-  constructor(readonly text: string) {}
-}
-
-/** A JSON answer with the CORS headers. */
+/** A JSON answer with the CORS headers; `JsonText` anywhere in `body` is written as it is. */
 export function jsonResponse(
   status: number,
   body: unknown,
   headers: Record<string, string> = {},
 ): Response {
-  return new Response(body instanceof JsonText ? body.text : JSON.stringify(body), {
+  return new Response(stringifyJson(body), {
     status,
     headers: { ...CORS_HEADERS, 'content-type': 'application/json', ...headers },
   })

@@ -12,7 +12,7 @@ import {
 } from './contract.ts'
 import { asCaller, queryAsCaller, vectorDimensions } from './db.ts'
 import { HttpError } from './errors.ts'
-import { JsonText } from './http.ts'
+import { JsonText } from './json-text.ts'
 import { toVectorText } from './vector-values.ts'
 
 const ITEMS_TABLE = 'public.items'

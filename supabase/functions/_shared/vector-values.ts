@@ -11,6 +11,7 @@
  */
 import { FLOAT4_MAX } from './contract.ts'
 import { HttpError } from './errors.ts'
+import { JsonText } from './json-text.ts'
 import type { SparseValues, VectorValues } from './vectors-contract.ts'
 import { HALFVEC_MAX, type Metric, SPARSEVEC_MAX_NONZERO, type VectorType } from './vector-kinds.ts'
 
@@ -66,6 +67,15 @@ export function fromVectorText(type: VectorType, text: string): VectorValues {
     }
   }
   return sparse
+}
+
+/**
+ * The JSON form of a pgvector text value of `type`, as text for an answer: a `vector` or
+ * `halfvec` prints as a JSON array already, and is passed on without being parsed.
+ */
+export function vectorJson(type: VectorType, text: string): JsonText {
+  if (type === 'vector' || type === 'halfvec') return new JsonText(text)
+  return new JsonText(JSON.stringify(fromVectorText(type, text)))
 }
 
 function denseText(

@@ -9,7 +9,8 @@ import type { z } from 'zod'
 import type { Caller } from '../_shared/auth.ts'
 import { queryAsCaller } from '../_shared/db.ts'
 import { HttpError } from '../_shared/errors.ts'
-import { fromVectorText } from '../_shared/vector-values.ts'
+import { JsonText } from '../_shared/json-text.ts'
+import { vectorJson } from '../_shared/vector-values.ts'
 import type { QueryRequest, TextMatch } from '../_shared/vectors-contract.ts'
 import { authorize, ownershipColumn, type Scope, scopeCondition, whereClause } from './access.ts'
 import type { Collection } from './catalog.ts'
@@ -41,7 +42,7 @@ export async function queryText(
   collection: Collection,
   input: Query & { text: string },
   caller: Caller,
-): Promise<{ matches: TextMatch[] }> {
+): Promise<{ matches: ServedTextMatch[] }> {
   const scope = authorize(collection, caller, 'read')
   const language = textLanguage(collection)
   const hybrid = input.vector !== undefined || input.id !== undefined
@@ -82,7 +83,13 @@ export async function queryText(
 }
 
 /** A record as either side found it: id, and values, metadata and owner when asked for. */
-type Found = Omit<TextMatch, 'score' | 'ranks' | 'distance'>
+type Found = Omit<ServedTextMatch, 'score' | 'ranks' | 'distance'>
+
+/** A text match as the function holds it: values and metadata as the database wrote them. */
+type ServedTextMatch = Omit<TextMatch, 'values' | 'metadata'> & {
+  values?: JsonText
+  metadata?: JsonText
+}
 
 /** A keyword row, with `ts_rank_cd`'s rank. */
 type KeywordRow = Found & { rank: number }
@@ -92,8 +99,8 @@ function toMatch(
   score: number,
   ranks: TextMatch['ranks'],
   distance?: number,
-): TextMatch {
-  const match: TextMatch = { id: row.id, score, ranks }
+): ServedTextMatch {
+  const match: ServedTextMatch = { id: row.id, score, ranks }
   if (distance !== undefined) match.distance = distance
   if (row.values !== undefined) match.values = row.values
   if (row.metadata !== undefined) match.metadata = row.metadata
@@ -134,7 +141,7 @@ async function keywordSearch(
     'c.id',
     `ts_rank_cd(c.fts, ${tsquery}) as rank`,
     input.includeValues ? 'c.embedding::text as values' : '',
-    input.includeMetadata ? 'c.metadata' : '',
+    input.includeMetadata ? 'c.metadata::text as metadata' : '',
     owner ? `c.${owner}::text as owner` : '',
   ].filter(Boolean)
   const statement = `${parsed} select ${columns.join(', ')} from ${collection.table} as c ${where}
@@ -165,8 +172,8 @@ async function keywordSearch(
   }
   return rows.map((row) => {
     const found: KeywordRow = { id: row.id as string, rank: Number(row.rank) }
-    if (input.includeValues) found.values = fromVectorText(collection.type, row.values as string)
-    if (input.includeMetadata) found.metadata = row.metadata as Record<string, unknown>
+    if (input.includeValues) found.values = vectorJson(collection.type, row.values as string)
+    if (input.includeMetadata) found.metadata = new JsonText(row.metadata as string)
     if (owner) found[owner] = row.owner as string
     return found
   })

@@ -7,7 +7,8 @@ import type { z } from 'zod'
 import type { Caller } from '../_shared/auth.ts'
 import { embeddedDatabase, queryAsCaller } from '../_shared/db.ts'
 import { HttpError } from '../_shared/errors.ts'
-import { fromVectorText, toVectorText } from '../_shared/vector-values.ts'
+import { JsonText } from '../_shared/json-text.ts'
+import { toVectorText, vectorJson } from '../_shared/vector-values.ts'
 import {
   EXACT_SCAN_THRESHOLD,
   type QueryMatch,
@@ -22,9 +23,18 @@ export type ScanUsed = 'index' | 'exact'
 
 type Query = z.output<typeof QueryRequest>
 
+/**
+ * A match as the function holds it: values and metadata stay the JSON text the database
+ * wrote, and go into the answer as they are.
+ */
+export type ServedMatch = Omit<QueryMatch, 'values' | 'metadata'> & {
+  values?: JsonText
+  metadata?: JsonText
+}
+
 /** One query's answer. */
 export interface QueryResult {
-  matches: QueryMatch[]
+  matches: ServedMatch[]
   scan: ScanUsed
   plan?: string[]
 }
@@ -201,7 +211,7 @@ function buildSearch(
     'c.id',
     `c.embedding ${operator} ${query} as distance`,
     input.includeValues ? 'c.embedding::text as values' : '',
-    input.includeMetadata ? 'c.metadata' : '',
+    input.includeMetadata ? 'c.metadata::text as metadata' : '',
     owner ? `c.${owner}::text as owner` : '',
   ].filter(Boolean)
   const from = (gate?: string) => `from ${table} as c ${whereClause(...conditions, gate)}`
@@ -309,9 +319,9 @@ function toResult(
 ): QueryResult {
   const { input, owner } = search
   const matches = rows.map((row) => {
-    const match: QueryMatch = { id: row.id as string, distance: row.distance as number }
-    if (input.includeValues) match.values = fromVectorText(collection.type, row.values as string)
-    if (input.includeMetadata) match.metadata = row.metadata as Record<string, unknown>
+    const match: ServedMatch = { id: row.id as string, distance: row.distance as number }
+    if (input.includeValues) match.values = vectorJson(collection.type, row.values as string)
+    if (input.includeMetadata) match.metadata = new JsonText(row.metadata as string)
     if (owner) match[owner] = row.owner as string
     return match
   })
