@@ -18,16 +18,21 @@ export class JsonText {
 export function stringifyJson(value: unknown): string {
   if (value instanceof JsonText) return value.text
   const texts: string[] = []
-  // Each piece is stood in for by a string no answer can otherwise hold (a NUL, which neither
-  // Postgres text nor jsonb stores, and a nonce), then put back in one pass.
-  let nonce = ''
   const json = JSON.stringify(value, (_key, item: unknown) => {
     if (!(item instanceof JsonText)) return item
-    nonce ||= crypto.randomUUID()
     texts.push(item.text)
-    return `\u0000${nonce}:${texts.length - 1}`
+    return STAND_IN
   })
   if (texts.length === 0) return json
-  const placeholder = new RegExp(`"\\\\u0000${nonce}:(\\d+)"`, 'g')
-  return json.replace(placeholder, (_match, index: string) => texts[Number(index)]!)
+  // The pieces come back in the order JSON.stringify met them: one split puts them back.
+  const parts = json.split(STAND_IN_WRITTEN)
+  if (parts.length !== texts.length + 1) throw new Error('a JSON stand-in was written twice')
+  let text = parts[0]!
+  for (let i = 0; i < texts.length; i++) text += texts[i]! + parts[i + 1]!
+  return text
 }
+
+// What stands in for each piece while the rest is printed: a string no answer can otherwise
+// hold (a NUL, which neither Postgres text nor jsonb stores, then a nonce of this process).
+const STAND_IN = `\u0000${crypto.randomUUID()}`
+const STAND_IN_WRITTEN = JSON.stringify(STAND_IN)

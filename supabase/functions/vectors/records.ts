@@ -8,7 +8,8 @@ import type { Caller } from '../_shared/auth.ts'
 import { errorCode } from '../_shared/database-errors.ts'
 import { asCaller } from '../_shared/db.ts'
 import { HttpError } from '../_shared/errors.ts'
-import { fromVectorText, toVectorText } from '../_shared/vector-values.ts'
+import { JsonText } from '../_shared/json-text.ts'
+import { toVectorText, vectorJson } from '../_shared/vector-values.ts'
 import type {
   CollectionDescription,
   CountRequest,
@@ -22,6 +23,12 @@ import type {
 import { authorize, ownershipColumn, scopeCondition, whereClause } from './access.ts'
 import type { Collection } from './catalog.ts'
 import { compileFilter, SqlParams } from './filter.ts'
+
+/** A record as fetch holds it: values and metadata as the JSON text the database wrote. */
+type ServedRecord = Omit<VectorRecord, 'values' | 'metadata'> & {
+  values: JsonText | null
+  metadata: JsonText
+}
 
 /**
  * Stores records, replacing those with the same id; one statement, all or nothing.
@@ -169,7 +176,7 @@ export async function fetchRecords(
   collection: Collection,
   input: z.output<typeof FetchRequest>,
   caller: Caller,
-): Promise<{ records: VectorRecord[] }> {
+): Promise<{ records: ServedRecord[] }> {
   const scope = authorize(collection, caller, 'read')
   if (input.includeText) requireText(collection, 'includeText')
   const owner = ownershipColumn(collection, caller)
@@ -182,21 +189,21 @@ export async function fetchRecords(
     caller,
     (tx) =>
       tx.unsafe(
-        `select c.id, c.embedding::text as values, c.metadata${owner ? `, c.${owner}::text as owner` : ''}${input.includeText ? ', c.content as text' : ''}
+        `select c.id, c.embedding::text as values, c.metadata::text as metadata${owner ? `, c.${owner}::text as owner` : ''}${input.includeText ? ', c.content as text' : ''}
        from ${collection.table} as c ${where}`,
         params.values as never[],
       ),
     { readOnly: true },
   )
   const byId = new Map(rows.map((row) => [row.id as string, row]))
-  const records: VectorRecord[] = []
+  const records: ServedRecord[] = []
   for (const id of new Set(input.ids)) {
     const row = byId.get(id)
     if (!row) continue
-    const record: VectorRecord = {
+    const record: ServedRecord = {
       id,
-      values: row.values === null ? null : fromVectorText(collection.type, row.values),
-      metadata: row.metadata,
+      values: row.values === null ? null : vectorJson(collection.type, row.values),
+      metadata: new JsonText(row.metadata),
     }
     if (owner) record[owner] = row.owner
     if (input.includeText) record.text = row.text
