@@ -8,25 +8,32 @@
  * (`{"g":{"$lt":m}}`, which no index serves), times the vectors function's query with
  * `scan: "exact"`, `"index"` and `"auto"`, and counts the rows each returns.
  */
-import { parseArgs } from 'node:util'
 import postgres from 'postgres'
 import { collectionMigrationSql } from '../cli/collections/migration.ts'
 import { parseCollectionSpec } from '../cli/collections/spec.ts'
 import { EXACT_SCAN_THRESHOLD } from '../supabase/functions/_shared/vectors-contract.ts'
 import { seededRandom } from './dataset.ts'
+import { benchArgs } from './script-args.ts'
 import { startThrowawayStack } from './throwaway-stack.ts'
 
-const { values: args } = parseArgs({
-  options: {
-    rows: { type: 'string', default: '50000' },
-    dims: { type: 'string', default: '128' },
-    queries: { type: 'string', default: '15' },
-    native: { type: 'boolean', default: false },
-  },
+const USAGE = `usage: npm run bench:filters [-- --native --rows N --dims N --queries N]
+
+The exact scan against the iterative index walk for filters matching from 0.1% to 20% of
+the rows, equality and range: where the planner's threshold belongs.
+
+  --native       native PostgreSQL (scripts/install-postgres.sh, as root); default PGlite
+  --rows N       rows (default 50000)
+  --dims N       dimensions (default 128)
+  --queries N    queries a cell (default 15)
+  --help         this text`
+const { counts: args, native: NATIVE } = benchArgs('npm run bench:filters', USAGE, {
+  rows: 50000,
+  dims: 128,
+  queries: 15,
 })
-const ROWS = Number(args.rows)
-const DIMS = Number(args.dims)
-const QUERIES = Number(args.queries)
+const ROWS = args.rows
+const DIMS = args.dims
+const QUERIES = args.queries
 const MATCHING_PER_MILLE = [1, 2, 5, 10, 20, 50, 100, 200]
 
 const random = seededRandom(1)
@@ -35,7 +42,7 @@ const vector = () =>
 
 async function main(): Promise<void> {
   // The functions' own errors, if any, explain a failed query.
-  const stack = await startThrowawayStack({ name: 'filters', native: args.native, show: /error/i })
+  const stack = await startThrowawayStack({ name: 'filters', native: NATIVE, show: /error/i })
   const sql = postgres(stack.dbUrl, { max: 1, onnotice: () => {} })
   try {
     const spec = parseCollectionSpec({ name: 'bench_filters', dimensions: DIMS })
@@ -62,7 +69,7 @@ async function main(): Promise<void> {
     await sql.unsafe(definition)
     await sql`analyze public.bench_filters`
     console.log(
-      `${ROWS} rows x ${DIMS} dims on ${args.native ? 'native PostgreSQL' : 'PGlite'}, loaded and indexed in ${((performance.now() - loadStarted) / 1000).toFixed(1)} s; ${QUERIES} queries a cell, topK 10; EXACT_SCAN_THRESHOLD = ${EXACT_SCAN_THRESHOLD}`,
+      `${ROWS} rows x ${DIMS} dims on ${NATIVE ? 'native PostgreSQL' : 'PGlite'}, loaded and indexed in ${((performance.now() - loadStarted) / 1000).toFixed(1)} s; ${QUERIES} queries a cell, topK 10; EXACT_SCAN_THRESHOLD = ${EXACT_SCAN_THRESHOLD}`,
     )
     console.log(
       '| filter | matching rows | exact p50 ms | index p50 ms | index rows (mean) | auto p50 ms | auto rows (mean) |',

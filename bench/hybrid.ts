@@ -9,30 +9,39 @@
  * interleaved slices at 1 and at 4 concurrent clients, so that a passing disturbance on the
  * shared machine hits every kind alike.
  */
-import { parseArgs } from 'node:util'
 import postgres from 'postgres'
 import { collectionMigrationSql } from '../cli/collections/migration.ts'
 import { parseCollectionSpec } from '../cli/collections/spec.ts'
 import { debianDescriptions, projectWords, words } from '../test/support/text-corpus.ts'
 import { seededRandom } from './dataset.ts'
 import { type LoadSample, runLoad, summarize } from './load.ts'
+import { benchArgs } from './script-args.ts'
 import { startThrowawayStack } from './throwaway-stack.ts'
 
-const { values: args } = parseArgs({
-  options: {
-    rows: { type: 'string', default: '100000' },
-    dims: { type: 'string', default: '128' },
-    queries: { type: 'string', default: '200' },
-    seconds: { type: 'string', default: '8' },
-    slices: { type: 'string', default: '3' },
-    native: { type: 'boolean', default: false },
-  },
+const USAGE = `usage: npm run bench:hybrid [-- --native --rows N --dims N --queries N --seconds N --slices N]
+
+Keyword-only and hybrid queries against vector-only ones, in the same run, through the
+vectors function, at 1 and 4 clients.
+
+  --native       native PostgreSQL (scripts/install-postgres.sh, as root); default PGlite
+  --rows N       rows with text (default 100000)
+  --dims N       dimensions (default 128)
+  --queries N    distinct query texts (default 200)
+  --seconds N    seconds a cell (default 8)
+  --slices N     interleaved slices a cell (default 3)
+  --help         this text`
+const { counts: args, native: NATIVE } = benchArgs('npm run bench:hybrid', USAGE, {
+  rows: 100000,
+  dims: 128,
+  queries: 200,
+  seconds: 8,
+  slices: 3,
 })
-const ROWS = Number(args.rows)
-const DIMS = Number(args.dims)
-const QUERIES = Number(args.queries)
-const SLICE_MS = (Number(args.seconds) * 1000) / Number(args.slices)
-const SLICES = Number(args.slices)
+const ROWS = args.rows
+const DIMS = args.dims
+const QUERIES = args.queries
+const SLICE_MS = (args.seconds * 1000) / args.slices
+const SLICES = args.slices
 const TOP_K = 10
 const NAME = 'bench_hybrid'
 
@@ -44,7 +53,7 @@ async function main(): Promise<void> {
   const sentences = debianDescriptions()
     .flatMap((document) => document.text.split(/(?<=\.)\s+/))
     .filter((sentence) => words(sentence).length >= 3)
-  const stack = await startThrowawayStack({ name: 'hybrid', native: args.native, show: /error/i })
+  const stack = await startThrowawayStack({ name: 'hybrid', native: NATIVE, show: /error/i })
   const sql = postgres(stack.dbUrl, { max: 1, onnotice: () => {} })
   try {
     await sql.unsafe(
@@ -105,7 +114,7 @@ async function main(): Promise<void> {
       where c.fts @@ websearch_to_tsquery('english', q.text) group by q.text`
     const perQuery = matched.map((row) => row.n).sort((a, b) => a - b)
     console.log(
-      `${ROWS} rows with text (${size}) x ${DIMS}-d cosine HNSW on ${args.native ? 'native PostgreSQL' : 'PGlite'}: loaded in ${((loaded - loadStarted) / 1000).toFixed(1)} s, indexes (HNSW + GIN) built in ${((indexed - loaded) / 1000).toFixed(1)} s`,
+      `${ROWS} rows with text (${size}) x ${DIMS}-d cosine HNSW on ${NATIVE ? 'native PostgreSQL' : 'PGlite'}: loaded in ${((loaded - loadStarted) / 1000).toFixed(1)} s, indexes (HNSW + GIN) built in ${((indexed - loaded) / 1000).toFixed(1)} s`,
     )
     console.log(
       `${queries.length} two-word queries (e.g. ${queries

@@ -22,7 +22,7 @@ function runScript(script: string, args: string[]): Promise<Outcome> {
   return new Promise((resolve) => {
     execFile(
       TSX,
-      [`scripts/${script}.ts`, ...args],
+      [script.includes('/') ? `${script}.ts` : `scripts/${script}.ts`, ...args],
       { cwd: ROOT, env: ENV, timeout: 120_000 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0
@@ -42,6 +42,9 @@ const COMMANDS: Record<string, string> = {
   'db-reset': 'npm run db:reset',
   'db-push': 'npm run db:push',
   'test-native': 'npm run test:native',
+  'bench/filtered-targets': 'npm run bench:filtered',
+  'bench/filtered-search': 'npm run bench:filters',
+  'bench/hybrid': 'npm run bench:hybrid',
 }
 
 describe('the scripts', () => {
@@ -57,10 +60,12 @@ describe('the scripts', () => {
   })
 
   it('name the valid options for an unknown one and exit 1', { timeout: 150_000 }, async () => {
-    const [status, token, start] = await Promise.all([
+    const [status, token, start, filtered, hybrid] = await Promise.all([
       runScript('status', ['--jsn']),
       runScript('token', ['--user', '6f1c2f3e-9a0b-4c5d-8e7f-001122334455', '--tenants', 'a']),
       runScript('start', ['--port', '1']),
+      runScript('bench/filtered-targets', ['--row', '5']),
+      runScript('bench/hybrid', ['--rows', '1e3x']),
     ])
     expect(status).toMatchObject({
       code: 1,
@@ -76,6 +81,15 @@ describe('the scripts', () => {
     expect(start).toMatchObject({
       code: 1,
       stderr: 'npm start: unknown option --port: valid options are --help\n',
+    })
+    expect(filtered).toMatchObject({
+      code: 1,
+      stderr:
+        'npm run bench:filtered: unknown option --row: valid options are --native, --rows, --dims, --queries, --help\n',
+    })
+    expect(hybrid).toMatchObject({
+      code: 1,
+      stderr: 'npm run bench:hybrid: --rows must be a whole number above 0, not 1e3x\n',
     })
   })
 })
