@@ -482,6 +482,34 @@ describe('records with a text and no vector', () => {
     }
   })
 
+  it('come back with "values": null from a keyword query that asks for values, sparse or dense', async () => {
+    const sparse = 't_hybrid_sparse'
+    await create(sparse, { text: true, type: 'sparsevec' })
+    try {
+      for (const name of [DOCS, sparse]) {
+        const upsert = await post(
+          `vectors/${name}/upsert`,
+          { records: [{ id: 'zz-no-vector', text: 'a quokka smiles' }] },
+          admin,
+        )
+        expect(upsert).toMatchObject({ status: 200 })
+        const keyword = await post(
+          `vectors/${name}/query`,
+          { text: 'quokka', includeValues: true },
+          admin,
+        )
+        expect({ name, ...keyword }).toMatchObject({
+          name,
+          status: 200,
+          body: { matches: [{ id: 'zz-no-vector', values: null }] },
+        })
+      }
+    } finally {
+      await post(`vectors/${DOCS}/delete`, { ids: ['zz-no-vector'] }, admin)
+      await drop(sparse)
+    }
+  })
+
   it('are refused without a text, and anywhere but in a text collection', async () => {
     const none = await post(`vectors/${DOCS}/upsert`, { records: [{ id: 'x' }] }, admin)
     expect(none.status).toBe(400)

@@ -76,14 +76,14 @@ export function connectionSettings(
   }
 }
 
-/** One database's pool, opened on first use and replaced when it goes bad. */
-
 /**
  * postgres.js stops pipelining at 100 statements in flight (its `max_pipeline`, not in its
- * types) and sends the rest one per answer: a batch of 100 searches, 203 statements, took 103
- * round trips (counted on the wire). A batch is at most 100 searches of up to 4 statements.
+ * types) and sends the rest one per answer: a batch of 100 searches, 203 statements, took 103 to
+ * 107 round trips (counted on the wire). A batch is at most 100 searches of up to 4 statements.
  */
 const PIPELINE = { max_pipeline: 1024 }
+
+/** One database's pool, opened on first use and replaced when it goes bad. */
 export class PoolSlot {
   #pool: postgres.Sql | undefined
   #openedAt = 0

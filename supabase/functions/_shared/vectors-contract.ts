@@ -486,7 +486,7 @@ export interface CollectionDescription {
   /**
    * The table's row count as the database's statistics estimate it, cheap at any size; `count`
    * gives the exact number a caller sees. Null for a user of an owner or tenant collection
-   * (the whole table's size is not theirs to know) and when no estimate exists yet.
+   * (the whole table's size is not theirs to know); 0 for a table never analyzed and empty.
    */
   estimatedCount: number | null
 }

@@ -172,7 +172,11 @@ async function keywordSearch(
   }
   return rows.map((row) => {
     const found: KeywordRow = { id: row.id as string, rank: Number(row.rank) }
-    if (input.includeValues) found.values = vectorJson(collection.type, row.values as string)
+    // A keyword search also finds records that have a text and no vector.
+    if (input.includeValues) {
+      found.values =
+        row.values === null ? new JsonText('null') : vectorJson(collection.type, row.values)
+    }
     if (input.includeMetadata) found.metadata = new JsonText(row.metadata as string)
     if (owner) found[owner] = row.owner as string
     return found

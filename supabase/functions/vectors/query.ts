@@ -271,7 +271,7 @@ function buildSearch(
       input,
       mode,
       compiled?.arrayKeys ?? 1,
-      conditions.length > 0,
+      filter !== undefined || scope.kind !== 'all',
     ),
     target,
     explain: input.explain,

@@ -313,7 +313,7 @@ export async function describeCollection(
           caller,
           (tx) =>
             tx.unsafe(
-              `select coalesce(nullif(s.n_live_tup, 0), nullif(greatest(c.reltuples, -1), -1), 0)::bigint as estimate
+              `select coalesce(nullif(s.n_live_tup, 0), nullif(greatest(c.reltuples, -1), -1)::bigint, 0)::bigint as estimate
              from pg_catalog.pg_class c
              left join pg_catalog.pg_stat_user_tables s on s.relid = c.oid
              where c.oid = $1::regclass`,
