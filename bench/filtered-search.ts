@@ -16,21 +16,17 @@ import { seededRandom } from './dataset.ts'
 import { benchArgs } from './script-args.ts'
 import { startThrowawayStack } from './throwaway-stack.ts'
 
-const USAGE = `usage: npm run bench:filters [-- --native --rows N --dims N --queries N]
-
-The exact scan against the iterative index walk for filters matching from 0.1% to 20% of
-the rows, equality and range: where the planner's threshold belongs.
-
-  --native       native PostgreSQL (scripts/install-postgres.sh, as root); default PGlite
-  --rows N       rows (default 50000)
-  --dims N       dimensions (default 128)
-  --queries N    queries a cell (default 15)
-  --help         this text`
-const { counts: args, native: NATIVE } = benchArgs('npm run bench:filters', USAGE, {
-  rows: 50000,
-  dims: 128,
-  queries: 15,
+const { counts: args, flags: FLAGS } = benchArgs({
+  command: 'npm run bench:filters',
+  about: `The exact scan against the iterative index walk for filters matching from 0.1% to 20% of
+the rows, equality and range: where the planner's threshold belongs.`,
+  counts: {
+    rows: [50000, 'rows'],
+    dims: [128, 'dimensions'],
+    queries: [15, 'queries a cell'],
+  },
 })
+const NATIVE = FLAGS.native
 const ROWS = args.rows
 const DIMS = args.dims
 const QUERIES = args.queries

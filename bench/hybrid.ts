@@ -18,25 +18,19 @@ import { type LoadSample, runLoad, summarize } from './load.ts'
 import { benchArgs } from './script-args.ts'
 import { startThrowawayStack } from './throwaway-stack.ts'
 
-const USAGE = `usage: npm run bench:hybrid [-- --native --rows N --dims N --queries N --seconds N --slices N]
-
-Keyword-only and hybrid queries against vector-only ones, in the same run, through the
-vectors function, at 1 and 4 clients.
-
-  --native       native PostgreSQL (scripts/install-postgres.sh, as root); default PGlite
-  --rows N       rows with text (default 100000)
-  --dims N       dimensions (default 128)
-  --queries N    distinct query texts (default 200)
-  --seconds N    seconds a cell (default 8)
-  --slices N     interleaved slices a cell (default 3)
-  --help         this text`
-const { counts: args, native: NATIVE } = benchArgs('npm run bench:hybrid', USAGE, {
-  rows: 100000,
-  dims: 128,
-  queries: 200,
-  seconds: 8,
-  slices: 3,
+const { counts: args, flags: FLAGS } = benchArgs({
+  command: 'npm run bench:hybrid',
+  about: `Keyword-only and hybrid queries against vector-only ones, in the same run, through the
+vectors function, at 1 and 4 clients.`,
+  counts: {
+    rows: [100000, 'rows with text'],
+    dims: [128, 'dimensions'],
+    queries: [200, 'distinct query texts'],
+    seconds: [8, 'seconds a cell'],
+    slices: [3, 'interleaved slices a cell'],
+  },
 })
+const NATIVE = FLAGS.native
 const ROWS = args.rows
 const DIMS = args.dims
 const QUERIES = args.queries

@@ -314,17 +314,29 @@ export function startMinimalServer(context: LayerContext, port: number): Promise
   })
 }
 
+/** The collection's query route and the anon key's headers, for the vectors layers. */
+function vectorsRoute(context: LayerContext): { url: string; headers: Record<string, string> } {
+  return {
+    url: `${context.apiUrl}/functions/v1/vectors/${context.collection}/query`,
+    headers: {
+      authorization: `Bearer ${context.anonKey}`,
+      apikey: context.anonKey,
+      'content-type': 'application/json',
+    },
+  }
+}
+
+/** One query as the vectors layers send it: the values back (as the other layers), no metadata. */
+function vectorsQuery(vector: readonly number[], efSearch: number) {
+  return { vector, topK: K, efSearch, includeValues: true, includeMetadata: false }
+}
+
 /**
  * A collection's query route, `POST /functions/v1/vectors/<collection>/query`, with the anon
  * key, asking for the values (the embeddings) and no metadata, as the other layers do.
  */
 function vectorsLayer(context: LayerContext): SearchLayer {
-  const url = `${context.apiUrl}/functions/v1/vectors/${context.collection}/query`
-  const headers = {
-    authorization: `Bearer ${context.anonKey}`,
-    apikey: context.anonKey,
-    'content-type': 'application/json',
-  }
+  const { url, headers } = vectorsRoute(context)
   return {
     name: 'vectors',
     description: `fetch: POST /functions/v1/vectors/${context.collection}/query {vector, topK, efSearch, includeValues, no metadata}, anon key`,
@@ -332,13 +344,7 @@ function vectorsLayer(context: LayerContext): SearchLayer {
       const response = await fetch(url, {
         method: 'POST',
         headers,
-        body: JSON.stringify({
-          vector: embedding,
-          topK: K,
-          efSearch,
-          includeValues: true,
-          includeMetadata: false,
-        }),
+        body: JSON.stringify(vectorsQuery(embedding, efSearch)),
       })
       const body = (await response.json()) as {
         matches?: { id: string }[]
@@ -359,12 +365,7 @@ function vectorsLayer(context: LayerContext): SearchLayer {
  */
 function vectorsBatchLayer(context: LayerContext, name: LayerName, size: number): SearchLayer {
   const single = vectorsLayer(context)
-  const url = `${context.apiUrl}/functions/v1/vectors/${context.collection}/query`
-  const headers = {
-    authorization: `Bearer ${context.anonKey}`,
-    apikey: context.anonKey,
-    'content-type': 'application/json',
-  }
+  const { url, headers } = vectorsRoute(context)
   return {
     name,
     description: `fetch: POST /functions/v1/vectors/${context.collection}/query {"queries": [${size} queries as the vectors layer's]}, anon key; QPS counts queries`,
@@ -375,13 +376,7 @@ function vectorsBatchLayer(context: LayerContext, name: LayerName, size: number)
         method: 'POST',
         headers,
         body: JSON.stringify({
-          queries: embeddings.map((vector) => ({
-            vector,
-            topK: K,
-            efSearch,
-            includeValues: true,
-            includeMetadata: false,
-          })),
+          queries: embeddings.map((vector) => vectorsQuery(vector, efSearch)),
         }),
       })
       const body = (await response.json()) as {

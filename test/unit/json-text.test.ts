@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { JsonText, stringifyJson } from '../../supabase/functions/_shared/json-text.ts'
+import { vectorJson } from '../../supabase/functions/_shared/vector-values.ts'
 
 describe('stringifyJson', () => {
   it('writes JsonText verbatim wherever it sits, and the rest as JSON.stringify does', () => {
@@ -36,5 +37,22 @@ describe('stringifyJson', () => {
     const plain = { a: [1, { b: null }], c: 'd', e: undefined }
     expect(stringifyJson(plain)).toBe(JSON.stringify(plain))
     expect(stringifyJson(new JsonText('{"x":1}'))).toBe('{"x":1}')
+  })
+
+  it('takes a vector column as pgvector printed it, and null for a record with no vector', () => {
+    const values = {
+      dense: vectorJson('vector', '[1,-0,1e+30]'),
+      half: vectorJson('halfvec', '[0.5,2]'),
+      sparse: vectorJson('sparsevec', '{1:0.5,4:2}/5'),
+      bits: vectorJson('bit', '0101'),
+      none: vectorJson('sparsevec', null),
+    }
+    expect(JSON.parse(stringifyJson(values))).toEqual({
+      dense: [1, -0, 1e30],
+      half: [0.5, 2],
+      sparse: { indices: [0, 3], values: [0.5, 2], dimensions: 5 },
+      bits: '0101',
+      none: null,
+    })
   })
 })

@@ -85,7 +85,7 @@ describe('the scripts', () => {
     expect(filtered).toMatchObject({
       code: 1,
       stderr:
-        'npm run bench:filtered: unknown option --row: valid options are --native, --rows, --dims, --queries, --help\n',
+        'npm run bench:filtered: unknown option --row: valid options are --native, --no-vacuum, --rows, --dims, --queries, --help\n',
     })
     expect(hybrid).toMatchObject({
       code: 1,

@@ -71,9 +71,11 @@ export function fromVectorText(type: VectorType, text: string): VectorValues {
 
 /**
  * The JSON form of a pgvector text value of `type`, as text for an answer: a `vector` or
- * `halfvec` prints as a JSON array already, and is passed on without being parsed.
+ * `halfvec` prints as a JSON array already, and is passed on without being parsed. A record
+ * with no vector (a text collection's text-only record) is `null`.
  */
-export function vectorJson(type: VectorType, text: string): JsonText {
+export function vectorJson(type: VectorType, text: string | null): JsonText {
+  if (text === null) return new JsonText('null')
   if (type === 'vector' || type === 'halfvec') return new JsonText(text)
   return new JsonText(JSON.stringify(fromVectorText(type, text)))
 }

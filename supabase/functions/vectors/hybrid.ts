@@ -172,11 +172,8 @@ async function keywordSearch(
   }
   return rows.map((row) => {
     const found: KeywordRow = { id: row.id as string, rank: Number(row.rank) }
-    // A keyword search also finds records that have a text and no vector.
-    if (input.includeValues) {
-      found.values =
-        row.values === null ? new JsonText('null') : vectorJson(collection.type, row.values)
-    }
+    // A keyword search also finds records that have a text and no vector: their values are null.
+    if (input.includeValues) found.values = vectorJson(collection.type, row.values)
     if (input.includeMetadata) found.metadata = new JsonText(row.metadata as string)
     if (owner) found[owner] = row.owner as string
     return found

@@ -332,7 +332,7 @@ function toResult(
   const { input, owner } = search
   const matches = rows.map((row) => {
     const match: ServedMatch = { id: row.id as string, distance: row.distance as number }
-    if (input.includeValues) match.values = vectorJson(collection.type, row.values as string)
+    if (input.includeValues) match.values = vectorJson(collection.type, row.values as string | null)
     if (input.includeMetadata) match.metadata = new JsonText(row.metadata as string)
     if (owner) match[owner] = row.owner as string
     return match

@@ -26,7 +26,7 @@ import { compileFilter, SqlParams } from './filter.ts'
 
 /** A record as fetch holds it: values and metadata as the JSON text the database wrote. */
 type ServedRecord = Omit<VectorRecord, 'values' | 'metadata'> & {
-  values: JsonText | null
+  values: JsonText
   metadata: JsonText
 }
 
@@ -202,7 +202,7 @@ export async function fetchRecords(
     if (!row) continue
     const record: ServedRecord = {
       id,
-      values: row.values === null ? null : vectorJson(collection.type, row.values),
+      values: vectorJson(collection.type, row.values),
       metadata: new JsonText(row.metadata),
     }
     if (owner) record[owner] = row.owner
