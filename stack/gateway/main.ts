@@ -40,7 +40,7 @@ for (const spec of specs) {
     const handler = module.default?.fetch
     if (typeof handler !== 'function')
       throw new Error(`${spec.entrypoint} must default-export { fetch }`)
-    functions.push({ name: spec.name, verifyJwt: spec.verifyJwt, fetch: handler })
+    functions.push({ name: spec.name, verifyJwt: spec.verifyJwt, fetch: handler, inProcess: true })
     continue
   }
   const host = new FunctionHost({

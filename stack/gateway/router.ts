@@ -15,6 +15,7 @@ import {
   BODY_TIMEOUT_MS,
   errorResponse,
   jsonResponse,
+  forwardInProcess,
   readBody,
 } from '../../supabase/functions/_shared/http.ts'
 import { Admission, type AdmissionLimits } from './admission.ts'
@@ -24,6 +25,11 @@ export interface RoutedFunction {
   name: string
   verifyJwt: boolean
   fetch(request: Request): Response | Promise<Response>
+  /**
+   * Whether the function runs in this process and reads requests through `_shared/http.ts`:
+   * it is then handed the request as it came, not a copy (`forwardInProcess`).
+   */
+  inProcess?: boolean
 }
 
 /** What the gateway needs: the functions and the secret their JWTs are signed with. */
@@ -115,17 +121,24 @@ export function createGateway(options: GatewayOptions): (request: Request) => Pr
       if (fn.verifyJwt && request.method !== 'OPTIONS')
         await verifyJwt(request, await key, verified)
       // Hosted functions see their own name as the first path segment, not /functions/v1.
-      const inner = new URL(`/${rest}${url.search}`, url)
+      const path = `/${rest}`
       // The body is read, within a size and a time bound, before the request is admitted: a
       // client that trickles its body in holds no slot that normal requests wait for.
       const body = BODYLESS.has(request.method)
         ? null
         : await readBody(request, MAX_BODY_BYTES, options.bodyTimeoutMs ?? BODY_TIMEOUT_MS)
-      // A fresh Request rather than a copy: a copied one would share the client's abort
-      // signal, which Deno fires once the answer is sent.
+      // A function in this process gets the request itself, with its path and body handed
+      // over; one elsewhere a fresh Request (a copy would share the client's abort signal,
+      // which Deno fires once the answer is sent).
       const forward = async () =>
         await fn.fetch(
-          new Request(inner, { method: request.method, headers: request.headers, body }),
+          fn.inProcess
+            ? forwardInProcess(request, path, body)
+            : new Request(new URL(`${path}${url.search}`, url), {
+                method: request.method,
+                headers: request.headers,
+                body,
+              }),
         )
       const admission = admissions.get(name)
       return await (admission ? admission.run(forward) : forward())

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest'
 import { createGateway, type RoutedFunction } from '../../stack/gateway/router.ts'
+import { readJson, requestPath } from '../../supabase/functions/_shared/http.ts'
 import { LOCAL_ANON_KEY, LOCAL_JWT_SECRET } from '../../stack/keys.ts'
 import { badTokens, signToken } from '../support/tokens.ts'
 
@@ -168,6 +169,54 @@ describe('gateway', () => {
     const refused = await stalled
     expect(refused.status).toBe(408)
     expect((await refused.json()).error.code).toBe('request_timeout')
+  })
+
+  it('hands a function in this process the request itself, with its path and body read', async () => {
+    const seen: Request[] = []
+    const inProcess = createGateway({
+      functions: [
+        {
+          name: 'local',
+          verifyJwt: false,
+          inProcess: true,
+          fetch: async (request) => {
+            seen.push(request)
+            return Response.json({ path: requestPath(request), body: await readJson(request) })
+          },
+        },
+      ],
+      jwtSecret: LOCAL_JWT_SECRET,
+    })
+    const sent = new Request('http://gateway/functions/v1/local/a/b?x=1', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ vector: [1, 2, 3] }),
+    })
+    const response = await inProcess(sent)
+    expect(await response.json()).toEqual({ path: '/local/a/b', body: { vector: [1, 2, 3] } })
+    // No copy was made: the function got the request that came in, its body read once.
+    expect(seen[0]).toBe(sent)
+    expect(sent.bodyUsed).toBe(true)
+    // A body larger than a function's own bound is refused as if it were read there.
+    const small = createGateway({
+      functions: [
+        {
+          name: 'local',
+          verifyJwt: false,
+          inProcess: true,
+          fetch: async (request) => Response.json(await readJson(request, 8)),
+        },
+      ],
+      jwtSecret: LOCAL_JWT_SECRET,
+    })
+    const refused = await small(
+      new Request('http://gateway/functions/v1/local', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"a":"long enough"}',
+      }),
+    )
+    expect(refused.status).toBe(413)
   })
 
   it('answers health checks', async () => {

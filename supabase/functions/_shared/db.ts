@@ -131,9 +131,13 @@ function awaitBegin(): boolean {
   return embeddedDatabase()
 }
 
-/** Whether the database is the local stack's embedded PGlite (the stack says so). */
+let embedded: boolean | undefined
+
+/** Whether the database is the local stack's embedded PGlite (the stack says so at start). */
 export function embeddedDatabase(): boolean {
-  return Deno.env.get('MATCHBOX_DB_EMBEDDED') === '1'
+  // Read once: the environment does not change, and each read is a call into the runtime.
+  embedded ??= Deno.env.get('MATCHBOX_DB_EMBEDDED') === '1'
+  return embedded
 }
 
 /**

@@ -168,6 +168,33 @@ async function readText(request: Request, maxBytes: number): Promise<string> {
   }
 }
 
+/** What the local gateway hands over with a request it forwards to a function in this process. */
+interface Forwarded {
+  path: string
+  body: ArrayBuffer | null
+}
+const forwarded = new WeakMap<Request, Forwarded>()
+
+/**
+ * Hands `request` to a function in this process as if it had arrived at `path`, its body
+ * already read (within `readBody`'s bounds) as `body`: the local gateway forwards requests
+ * so, without a copy of the request (80 µs in Deno, measured) or a second read of its body.
+ * The function reads the path with `requestPath` and the body with `readJson`.
+ */
+export function forwardInProcess(
+  request: Request,
+  path: string,
+  body: ArrayBuffer | null,
+): Request {
+  forwarded.set(request, { path, body })
+  return request
+}
+
+/** The path a function was called at: its own name first, as on hosted Supabase. */
+export function requestPath(request: Request): string {
+  return forwarded.get(request)?.path ?? new URL(request.url).pathname
+}
+
 /** How long a request's body may take to arrive, by default (`MATCHBOX_BODY_TIMEOUT_MS`). */
 export const BODY_TIMEOUT_MS = 10_000
 
@@ -180,6 +207,11 @@ export async function readBody(
   maxBytes: number,
   timeoutMs = BODY_TIMEOUT_MS,
 ): Promise<ArrayBuffer> {
+  const handed = forwarded.get(request)
+  if (handed) {
+    if (handed.body && handed.body.byteLength > maxBytes) throw tooLarge(maxBytes)
+    return handed.body ?? new ArrayBuffer(0)
+  }
   const declared = Number(request.headers.get('content-length') ?? 0)
   if (declared > maxBytes) throw tooLarge(maxBytes)
   if (!request.body) return new ArrayBuffer(0)

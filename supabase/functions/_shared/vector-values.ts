@@ -89,12 +89,17 @@ function denseText(
 ): string {
   if (!Array.isArray(values)) invalid(path, `expected an array of ${shape.dimensions} numbers`)
   checkLength(shape, values.length, path)
-  values.forEach((value, index) => {
+  // One plain loop: a search's vector is checked on every request.
+  let zero = true
+  for (let index = 0; index < values.length; index++) {
+    const value: unknown = values[index]
     if (typeof value !== 'number' || !Number.isFinite(value))
       invalid(`${path}.${index}`, 'expected a finite number')
-    if (Math.abs(value) > max) invalid(`${path}.${index}`, `out of range for a ${what} element`)
-  })
-  if (shape.metric === 'cosine' && values.every((value) => value === 0)) invalid(path, ZERO_VECTOR)
+    if (value > max || value < -max)
+      invalid(`${path}.${index}`, `out of range for a ${what} element`)
+    if (value !== 0) zero = false
+  }
+  if (zero && shape.metric === 'cosine') invalid(path, ZERO_VECTOR)
   return `[${values.join(',')}]`
 }
 

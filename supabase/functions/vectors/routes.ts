@@ -4,7 +4,7 @@
  * one list of routes.
  */
 import type { Caller } from '../_shared/auth.ts'
-import { errorResponse, getEndpoint, postEndpoint } from '../_shared/http.ts'
+import { errorResponse, getEndpoint, postEndpoint, requestPath } from '../_shared/http.ts'
 import {
   CountRequest,
   DeleteRequest,
@@ -124,7 +124,7 @@ export const VECTORS_ROUTES: readonly string[] = Object.keys(ROUTES)
 
 /** Routes a request of the vectors function. */
 export async function routeVectorsRequest(request: Request): Promise<Response> {
-  const segments = new URL(request.url).pathname.split('/').filter(Boolean)
+  const segments = requestPath(request).split('/').filter(Boolean)
   // segments: ['vectors', <collection>, <route>]
   const [, name, route, ...extra] = segments
   if (!name || !route || extra.length > 0) {
