@@ -3,9 +3,11 @@
  * cheap: a nesting depth checked on the text before anything is built, then one pass over the
  * parsed value that refuses what JSON allows but no later step can hold (numbers that overflow
  * to Infinity, lone UTF-16 surrogates, a `__proto__` key that plain objects would drop).
- * Every refusal is a 400 that names the bound or the path at fault.
+ * Every refusal is a 400 that names the bound or the path at fault. The text of each array
+ * of numbers is kept for the vectors in it (number-text.ts).
  */
 import { HttpError } from './errors.ts'
+import { recordNumberArrays } from './number-text.ts'
 
 /** Deepest nesting of arrays and objects a body may have. */
 export const MAX_JSON_DEPTH = 32
@@ -29,6 +31,7 @@ export function parseJsonInput(text: string): unknown {
     throw invalidJson(`request body is not valid JSON: ${detail}`)
   }
   checkValue(value, [])
+  recordNumberArrays(text, value)
   return value
 }
 

@@ -12,6 +12,7 @@
 import { FLOAT4_MAX } from './contract.ts'
 import { HttpError } from './errors.ts'
 import { JsonText } from './json-text.ts'
+import { numberArrayText } from './number-text.ts'
 import type { SparseValues, VectorValues } from './vectors-contract.ts'
 import { HALFVEC_MAX, type Metric, SPARSEVEC_MAX_NONZERO, type VectorType } from './vector-kinds.ts'
 
@@ -100,7 +101,9 @@ function denseText(
     if (value !== 0) zero = false
   }
   if (zero && shape.metric === 'cosine') invalid(path, ZERO_VECTOR)
-  return `[${values.join(',')}]`
+  // The client's own text of these numbers when the body had it: printing them again costs
+  // more than all the checks above.
+  return numberArrayText(values) ?? `[${values.join(',')}]`
 }
 
 function bitText(shape: VectorShape, values: unknown, path: string): string {
