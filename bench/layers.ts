@@ -263,7 +263,7 @@ async function minimalLayer(context: LayerContext): Promise<SearchLayer> {
   return {
     name: 'minimal',
     description:
-      "fetch to a bare Deno.serve + postgres.js: begin, set_config(role anon, claims, ef_search, strict_order), the sql layer's query, commit, in one write; no auth, no validation",
+      "fetch to a bare Deno.serve + postgres.js: begin, set_config(role anon, claims, ef_search, strict_order), the sql layer's query, commit, in one write; the vector's text as sent; no auth, no validation",
     serverPid: server.pid,
     async search(embedding, efSearch) {
       const response = await fetch(url, {
