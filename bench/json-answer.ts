@@ -1,9 +1,13 @@
 /**
  * `npm run bench:json`: what an answer of 10 matches x 384 numbers costs the functions to
  * write, in Deno: the vectors parsed from pgvector's text and printed again (as before), and
- * passed through as text (`stringifyJson`, as now); and the query vector's text
- * (`toVectorText`). Microseconds a call, the mean of 20,000 calls after 2,000 unmeasured.
+ * passed through as text (`stringifyJson`, as now); and what reading a search body's vector
+ * costs: parsed and printed into pgvector's text (as before) or kept as the client wrote it
+ * (`parseJsonInput` and `toVectorText`, as now), on 3,000 different bodies, since V8 caches
+ * the numbers it printed last and printing one vector over and over measures that cache.
+ * Microseconds a call, the mean of 20,000 calls after 2,000 unmeasured.
  */
+import { parseJsonInput } from '../supabase/functions/_shared/json-input.ts'
 import { JsonText, stringifyJson } from '../supabase/functions/_shared/json-text.ts'
 import { fromVectorText, toVectorText } from '../supabase/functions/_shared/vector-values.ts'
 import { seededRandom } from './dataset.ts'
@@ -50,3 +54,24 @@ measure(`the query vector's text (toVectorText)`, () =>
     'vector',
   ),
 )
+
+// Search bodies as a client sends them: 384 numbers of 8 significant digits, 3,000 of them.
+const bodies = Array.from({ length: 3_000 }, () =>
+  JSON.stringify({
+    vector: Array.from({ length: DIMENSIONS }, () => Number((random() * 2 - 1).toPrecision(8))),
+    topK: 10,
+  }),
+)
+let next = 0
+const body = () => bodies[next++ % bodies.length]!
+const shape = { type: 'vector', dimensions: DIMENSIONS, indexed: true, metric: 'cosine' } as const
+measure('a search body, its vector printed again', () => {
+  const { vector } = JSON.parse(body()) as { vector: number[] }
+  return `[${vector.join(',')}]`
+})
+measure('a search body, its vector kept as sent', () => {
+  const { vector } = parseJsonInput(body()) as { vector: unknown }
+  return toVectorText(shape, vector, 'vector')
+})
+const same = (JSON.parse(bodies[0]!) as { vector: number[] }).vector
+measure('one vector printed over and over (V8 cache)', () => `[${same.join(',')}]`)
