@@ -2,9 +2,9 @@
  * The JSON text of a body's arrays of numbers, kept beside the arrays JSON.parse built from
  * it: a vector's elements are written into SQL as the client wrote them, not printed again.
  *
- * Printing a double costs about 0.2 µs, so a 384-dimension vector took 85 µs to turn back
- * into text (measured with fresh numbers: V8 caches the last numbers it printed, and a
- * benchmark that prints the same vector again sees 11 µs). JSON's numbers are valid input
+ * Printing a double costs about 0.2 µs, so a 384-dimension vector took 87 µs to turn back
+ * into text (`npm run bench:json`, fresh numbers: V8 caches the last numbers it printed, and a
+ * benchmark that prints the same vector again sees 12 µs). JSON's numbers are valid input
  * for pgvector's `vector` and `halfvec` (strtof), so the client's own text serves as it is.
  */
 
