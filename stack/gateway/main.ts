@@ -9,7 +9,7 @@
  * read SUPABASE_* as on Supabase.
  */
 import { MAX_BODY_BYTES } from '../../supabase/functions/_shared/contract.ts'
-import { BODY_TIMEOUT_MS } from '../../supabase/functions/_shared/http.ts'
+import { BODY_TIMEOUT_MS, takesForwardedRequests } from '../../supabase/functions/_shared/http.ts'
 import { FunctionHost } from './function-host.ts'
 import { createGateway, type RoutedFunction } from './router.ts'
 
@@ -40,7 +40,13 @@ for (const spec of specs) {
     const handler = module.default?.fetch
     if (typeof handler !== 'function')
       throw new Error(`${spec.entrypoint} must default-export { fetch }`)
-    functions.push({ name: spec.name, verifyJwt: spec.verifyJwt, fetch: handler, inProcess: true })
+    functions.push({
+      name: spec.name,
+      verifyJwt: spec.verifyJwt,
+      fetch: handler,
+      // Matchbox's own functions take requests as they came; any other function gets a copy.
+      inProcess: takesForwardedRequests(handler),
+    })
     continue
   }
   const host = new FunctionHost({

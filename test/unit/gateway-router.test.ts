@@ -1,6 +1,12 @@
 import { describe, expect, it, vi } from 'vitest'
 import { createGateway, type RoutedFunction } from '../../stack/gateway/router.ts'
-import { readJson, requestPath } from '../../supabase/functions/_shared/http.ts'
+import {
+  getEndpoint,
+  readJson,
+  readsForwardedRequests,
+  requestPath,
+  takesForwardedRequests,
+} from '../../supabase/functions/_shared/http.ts'
 import { LOCAL_ANON_KEY, LOCAL_JWT_SECRET } from '../../stack/keys.ts'
 import { badTokens, signToken } from '../support/tokens.ts'
 
@@ -217,6 +223,34 @@ describe('gateway', () => {
       }),
     )
     expect(refused.status).toBe(413)
+  })
+
+  it('hands requests as they came only to handlers that read them through the pipeline', async () => {
+    // main.ts sets inProcess from this mark: a user's own function, which may read
+    // request.url or the body itself, is not marked and gets a copy as before.
+    expect(takesForwardedRequests(getEndpoint(async () => ({})))).toBe(true)
+    expect(takesForwardedRequests(readsForwardedRequests((_request: Request) => 1))).toBe(true)
+    expect(takesForwardedRequests((request: Request) => request.json())).toBe(false)
+    expect(takesForwardedRequests(undefined)).toBe(false)
+    const copied = createGateway({
+      functions: [
+        {
+          name: 'plain',
+          verifyJwt: false,
+          fetch: async (request) =>
+            Response.json({ path: new URL(request.url).pathname, body: await request.json() }),
+        },
+      ],
+      jwtSecret: LOCAL_JWT_SECRET,
+    })
+    const response = await copied(
+      new Request('http://gateway/functions/v1/plain/x', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"a":1}',
+      }),
+    )
+    expect(await response.json()).toEqual({ path: '/plain/x', body: { a: 1 } })
   })
 
   it('answers health checks', async () => {

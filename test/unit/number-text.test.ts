@@ -46,6 +46,29 @@ describe('the text of a body’s arrays of numbers', () => {
     })
   })
 
+  it('leaves no text where the last of a repeated key is not an array of numbers', () => {
+    const body = parseJsonInput(
+      '{"a":[1,2],"a":[],"b":[1,2],"b":[null,2],"c":[[1,2]],"c":[["x",2]],"d":[1],"d":[3]}',
+    ) as Record<string, unknown[]>
+    expect(numberArrayText(body.a!)).toBeUndefined()
+    expect(numberArrayText(body.b!)).toBeUndefined()
+    expect(numberArrayText(body.c![0] as unknown[])).toBeUndefined()
+    expect(numberArrayText(body.d!)).toBe('[3]')
+  })
+
+  it('records nothing for a body of more than 10,000 arrays, and stops looking', () => {
+    const many = parseJsonInput(`{"v":[1,2],"rest":[${'[1],'.repeat(10_000)}[1]]}`) as {
+      v: number[]
+      rest: number[][]
+    }
+    expect(numberArrayText(many.v)).toBeUndefined()
+    expect(numberArrayText(many.rest[0]!)).toBeUndefined()
+    const fewer = parseJsonInput(`{"v":[1,2],"rest":[${'[1],'.repeat(9_000)}[1]]}`) as {
+      v: number[]
+    }
+    expect(numberArrayText(fewer.v)).toBe('[1,2]')
+  })
+
   it('skips strings that look like arrays, nested arrays and mixed ones', () => {
     const body = parseJsonInput(
       '{"s":"[1,2] \\" [3]","nested":[[1,2],[3]],"mixed":[1,"2"],"empty":[],"deep":[[[4.5]]]}',

@@ -67,7 +67,7 @@ export interface Endpoint<S extends z.ZodType, R> {
 export function postEndpoint<S extends z.ZodType, R>(
   endpoint: Endpoint<S, R>,
 ): (request: Request) => Promise<Response> {
-  return (request) =>
+  return readsForwardedRequests((request: Request) =>
     pipeline(request, 'POST', async () => {
       // The body is read (and bounded) first even for a caller about to be refused, so that
       // the connection is left in a sane state; it is not validated until the caller may use it.
@@ -78,7 +78,8 @@ export function postEndpoint<S extends z.ZodType, R>(
       if (!parsed.success) throw new HttpError(400, 'invalid_request', describeIssue(parsed.error))
       const result = await endpoint.handle(parsed.data, caller)
       return jsonResponse(endpoint.status, result, consistencyHeaders(caller))
-    })
+    }),
+  )
 }
 
 /**
@@ -90,12 +91,13 @@ export function postEndpoint<S extends z.ZodType, R>(
 export function getEndpoint<R>(
   handle: (caller: Caller) => Promise<R>,
 ): (request: Request) => Promise<Response> {
-  return (request) =>
+  return readsForwardedRequests((request: Request) =>
     pipeline(request, 'GET', async () => {
       const caller = requestCaller(request)
       const result = await handle(caller)
       return jsonResponse(200, result, consistencyHeaders(caller))
-    })
+    }),
+  )
 }
 
 /**
@@ -173,14 +175,21 @@ interface Forwarded {
   path: string
   body: ArrayBuffer | null
 }
-const forwarded = new WeakMap<Request, Forwarded>()
+
+// Kept on the global object under a registered symbol, so that every copy of this module in
+// the process (the gateway's and a function's may load it from different URLs) shares them.
+const FORWARDED = Symbol.for('matchbox.forwardedRequests')
+const READS_FORWARDED = Symbol.for('matchbox.readsForwardedRequests')
+const forwarded: WeakMap<Request, Forwarded> = ((globalThis as Record<symbol, unknown>)[
+  FORWARDED
+] ??= new WeakMap()) as WeakMap<Request, Forwarded>
 
 /**
  * Hands `request` to a function in this process as if it had arrived at `path`, its body
  * already read (within `readBody`'s bounds) as `body`: the local gateway forwards requests
  * so, without a copy of the request (52 to 54 µs in Deno, `npm run bench:request`) or a second
- * read of its body.
- * The function reads the path with `requestPath` and the body with `readJson`.
+ * read of its body. Only for a handler marked with `readsForwardedRequests`: it reads the
+ * path with `requestPath` and the body with `readJson`.
  */
 export function forwardInProcess(
   request: Request,
@@ -189,6 +198,24 @@ export function forwardInProcess(
 ): Request {
   forwarded.set(request, { path, body })
   return request
+}
+
+/**
+ * Marks `handler` as reading its requests' path and body only through this module, so that
+ * the local gateway may hand it requests as they came (`forwardInProcess`). A function that
+ * reads `request.url` or the body itself is left unmarked and gets a copy.
+ */
+export function readsForwardedRequests<H extends (request: Request) => unknown>(handler: H): H {
+  Object.defineProperty(handler, READS_FORWARDED, { value: true })
+  return handler
+}
+
+/** Whether `handler` was marked with `readsForwardedRequests`. */
+export function takesForwardedRequests(handler: unknown): boolean {
+  return (
+    typeof handler === 'function' &&
+    (handler as unknown as Record<symbol, unknown>)[READS_FORWARDED] === true
+  )
 }
 
 /** The path a function was called at: its own name first, as on hosted Supabase. */

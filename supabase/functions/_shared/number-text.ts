@@ -21,15 +21,28 @@ const NUMBER_ARRAY = /\[[-+.\deE,\s]*\]/y
 const SPACE = /[ \t\n\r]*/y
 
 /**
- * Finds every array of numbers in `text` (valid JSON, nested at most as deep as the caller
- * allows, which `value` was parsed from) and records its text for the array at the same
- * path in `value`. Paths are followed in `value` rather than matched by order, so object key
- * order (integer-like keys come first in JS) and repeated keys (the last one wins in both)
- * cannot pair a text with the wrong array.
+ * Most arrays a body's text is scanned for: a body with more (millions of tiny arrays fit in
+ * its 8 MiB) gets no texts recorded, and its vectors are printed as before.
+ */
+const MAX_ARRAYS = 10_000
+
+/** An array found in the text: its path, and its text if it holds numbers only. */
+interface Found {
+  path: (string | number)[]
+  text: string | undefined
+}
+
+/**
+ * Finds every array in `text` (valid JSON, nested at most as deep as the caller allows,
+ * which `value` was parsed from) and records the text of each array of numbers for the
+ * array at the same path in `value`. Paths are followed in `value` rather than matched by
+ * order, so object key order (integer-like keys come first in JS) cannot pair a text with the
+ * wrong array; and every array at a path counts, in order, so that with a repeated key the
+ * last one decides in both, as JSON.parse decides (`{"a":[1],"a":["x"]}` leaves no text).
  */
 export function recordNumberArrays(text: string, value: unknown): void {
-  const found: { path: (string | number)[]; text: string }[] = []
-  scan(text, 0, [], found)
+  const found: Found[] = []
+  if (scan(text, 0, [], found) < 0) return // too many arrays: none recorded
   for (const { path, text: source } of found) {
     let target: unknown = value
     for (const step of path) {
@@ -39,34 +52,35 @@ export function recordNumberArrays(text: string, value: unknown): void {
       }
       target = (target as Record<string | number, unknown>)[step]
     }
-    if (Array.isArray(target)) sources.set(target, source)
+    if (!Array.isArray(target)) continue
+    if (source === undefined) sources.delete(target)
+    else sources.set(target, source)
   }
 }
 
-/** Scans the value at `start`; answers the position after it. */
-function scan(
-  text: string,
-  start: number,
-  path: (string | number)[],
-  found: { path: (string | number)[]; text: string }[],
-): number {
+/** Scans the value at `start`; answers the position after it, or -1 past `MAX_ARRAYS`. */
+function scan(text: string, start: number, path: (string | number)[], found: Found[]): number {
   let at = skipSpace(text, start)
   const c = text.charCodeAt(at)
   if (c === 0x5b /* [ */) {
+    if (found.length >= MAX_ARRAYS) return -1
     NUMBER_ARRAY.lastIndex = at
     if (NUMBER_ARRAY.test(text)) {
       const end = NUMBER_ARRAY.lastIndex
-      // An empty array has no vector in it: not worth a record.
-      if (text.slice(at + 1, end - 1).trim() !== '')
-        found.push({ path: [...path], text: text.slice(at, end) })
+      // An empty array has no vector in it: no text for it.
+      const empty = text.slice(at + 1, end - 1).trim() === ''
+      found.push({ path: [...path], text: empty ? undefined : text.slice(at, end) })
       return end
     }
+    found.push({ path: [...path], text: undefined })
     at = skipSpace(text, at + 1)
     if (text.charCodeAt(at) === 0x5d /* ] */) return at + 1
     for (let index = 0; ; index++) {
       path.push(index)
-      at = skipSpace(text, scan(text, at, path, found))
+      const end = scan(text, at, path, found)
       path.pop()
+      if (end < 0) return end
+      at = skipSpace(text, end)
       if (text.charCodeAt(at) === 0x2c /* , */) at++
       else return at + 1 // ]
     }
@@ -81,8 +95,10 @@ function scan(
       const key = raw.includes('\\') ? (JSON.parse(raw) as string) : raw.slice(1, -1)
       at = skipSpace(text, keyEnd) + 1 // past the colon
       path.push(key)
-      at = skipSpace(text, scan(text, at, path, found))
+      const end = scan(text, at, path, found)
       path.pop()
+      if (end < 0) return end
+      at = skipSpace(text, end)
       if (text.charCodeAt(at) === 0x2c /* , */) at = skipSpace(text, at + 1)
       else return at + 1 // }
     }

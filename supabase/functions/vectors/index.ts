@@ -14,6 +14,9 @@
  * The collection's type, dimensions, metric, index and access mode come from the database
  * catalog; in owner and tenant collections each user reads and writes their own records.
  */
+import { readsForwardedRequests } from '../_shared/http.ts'
 import { routeVectorsRequest } from './routes.ts'
 
-export default { fetch: routeVectorsRequest } satisfies Deno.ServeDefaultExport
+export default {
+  fetch: readsForwardedRequests(routeVectorsRequest),
+} satisfies Deno.ServeDefaultExport

@@ -205,10 +205,7 @@ function buildSearch(
   const conditions = [filter, scopeCondition(scope, params), vectorsOnly].filter(
     Boolean,
   ) as string[]
-  // topK (a validated whole number) is written into the text, not sent as a parameter: under
-  // a parameter a cached generic plan assumes a tenth of the table, so Postgres planned every
-  // search anew (0.35 ms of the database's CPU a search, seen in its log as the bind's time).
-  const limit = sqlInteger(input.topK)
+  const limit = params.add(input.topK, 'int')
   const owner = ownershipColumn(collection, caller)
   const columns = [
     'c.id',
@@ -252,7 +249,7 @@ function buildSearch(
       scope.kind !== 'all' ||
       (input.filter !== undefined && filterUsesIndex(input.filter, collection.fields))
     if (few) {
-      const threshold = sqlInteger(EXACT_SCAN_THRESHOLD)
+      const threshold = params.add(EXACT_SCAN_THRESHOLD, 'int')
       const many = `(select count(*) from candidates) >= ${threshold}`
       sql = `with candidates as materialized (select ${columns.join(', ')} ${from()} limit ${threshold}),
       walk as materialized (${walk(many)}),
@@ -326,12 +323,6 @@ function scanSettings(
   // costing a hair more than a custom one (the vector's cast), at 0.35 to 0.5 ms a search.
   settings.push(['plan_cache_mode', conditioned ? 'force_custom_plan' : 'force_generic_plan'])
   return settings.flat()
-}
-
-/** A whole number as SQL text; anything else is a bug upstream (the schema bounds topK). */
-function sqlInteger(value: number): string {
-  if (!Number.isSafeInteger(value)) throw new Error(`expected a whole number, not ${value}`)
-  return String(value)
 }
 
 function toResult(
