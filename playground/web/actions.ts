@@ -124,10 +124,14 @@ async function showAs(page: Page, identity: Identity): Promise<void> {
   state.identity = identity
   renderIdentities(state)
   renderIdentity(state)
-  // What the last insert said was about another identity.
+  // What the last insert said, and the last search found, was another identity's: the
+  // results go until the search has run again as this one.
   clearStatus(ui.insertStatus)
+  const again = state.search
+  state.search = undefined
+  renderResults(state)
   await loadRows(page)
-  if (state.search) await search(page, state.search)
+  if (again) await search(page, again)
 }
 
 /**
