@@ -7,18 +7,14 @@
  */
 import { CORS_HEADERS } from '../supabase/functions/_shared/http.ts'
 import { seededRandom } from './dataset.ts'
+import { refuseOptions } from './no-options.ts'
 
-if (Deno.args.length > 0) {
-  const help = Deno.args.length === 1 && Deno.args[0] === '--help'
-  const usage =
-    'usage: npm run bench:request\n\nWhat the parts of handling a search request cost inside Deno.serve, in µs a request.'
-  if (help) console.log(usage)
-  else
-    console.error(
-      `npm run bench:request: takes no options (see --help), not ${Deno.args.join(' ')}`,
-    )
-  Deno.exit(help ? 0 : 1)
-}
+refuseOptions(
+  'npm run bench:request',
+  'What the parts of handling a search request cost inside Deno.serve, in µs a request.',
+  Deno.args,
+  Deno.exit,
+)
 
 const REQUESTS = 5_000
 const spent = new Map<string, number>()
